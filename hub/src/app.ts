@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { secureHeaders } from 'hono/secure-headers';
+import type { HubContext } from './context.js';
+import { AppError } from './errors.js';
+import type { HubEnv } from './http/env.js';
+import { adminUserRoutes } from './routes/admin-users.js';
+import { authorizationRoutes } from './routes/authorization.js';
+import { businessRoutes } from './routes/business.js';
+import { userRoutes } from './routes/users.js';
+import { StoreWriteError } from './store/types.js';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** The hub's HTTP application, without listen(): tests call app.request(). */
+export function createApp(ctx: HubContext) {
+  const app = new Hono<HubEnv>();
+
+  app.use('*', async (c, next) => {
+    const requestId = randomUUID();
+    c.set('requestId', requestId);
+    const started = performance.now();
+    await next();
+    c.header('X-Request-Id', requestId);
+    ctx.log.debug('request', {
+      requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+    });
+  });
+  app.use('*', secureHeaders());
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => c.json({ code: 413, message: `body must be at most ${MAX_BODY_BYTES} bytes` }, 413),
+    }),
+  );
+
+  app.route('/', authorizationRoutes(ctx));
+  app.route('/', userRoutes(ctx));
+  app.route('/', adminUserRoutes(ctx));
+  app.route('/', businessRoutes(ctx));
+
+  app.notFound((c) => c.json({ code: 404, message: `no such endpoint: ${c.req.method} ${c.req.path}` }, 404));
+
+  app.onError((err, c) => {
+    if (err instanceof AppError) {
+      for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
+      return c.json({ code: err.status, message: err.message }, err.status);
+    }
+    if (err instanceof StoreWriteError) {
+      ctx.log.error('write refused', { requestId: c.get('requestId'), error: err.message });
+      return c.json({ code: 503, message: err.message }, 503);
+    }
+    if (err instanceof HTTPException && err.status < 500) {
+      return c.json({ code: err.status, message: err.message || 'bad request' }, err.status);
+    }
+    ctx.log.error('unhandled error', {
+      requestId: c.get('requestId'),
+      method: c.req.method,
+      path: c.req.path,
+      error: err instanceof Error ? err.message : String(err),
+      stack: err instanceof Error ? err.stack : undefined,
+    });
+    return c.json({ code: 500, message: `internal error (request ${c.get('requestId')})` }, 500);
+  });
+
+  return app;
+}

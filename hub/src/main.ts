@@ -1,0 +1,71 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { createLogger } from '../../shared/src/log.js';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createContext } from './context.js';
+import { startJobs } from './jobs/index.js';
+import { loadOrCreateKey } from './secrets.js';
+import { generatePassword, isStrongPassword, PASSWORD_RULE } from './services/passwords.js';
+import { openLowdbStore } from './store/lowdb-store.js';
+import { StoreOpenError } from './store/migrations.js';
+
+/** The one place that reads process.env, opens files and ports, and handles signals. */
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const log = createLogger({ level: config.logLevel, name: 'hub' });
+  if (config.adminPassword !== undefined && !isStrongPassword(config.adminPassword)) {
+    throw new ConfigError(`invalid HUB_ADMIN_PASSWORD: ${PASSWORD_RULE}`);
+  }
+  const store = await openLowdbStore(config.dataDir, log);
+  const jwtKey = await loadOrCreateKey(config.dataDir, 'jwt.key');
+  const ctx = createContext({ config, store, log, jwtKey });
+
+  const password = config.adminPassword ?? generatePassword();
+  if (await ctx.users.ensureSystemAdmin(config.adminUser, password)) {
+    // Printed once, on first start: the operator's only chance to see a generated password.
+    process.stdout.write(`admin user: ${config.adminUser}\n`);
+    process.stdout.write(
+      config.adminPassword === undefined ? `admin password: ${password}\n` : 'admin password: (from HUB_ADMIN_PASSWORD)\n',
+    );
+  }
+
+  const app = createApp(ctx);
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }) as Server;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
+  process.stdout.write(`hub listening on http://${hostForUrl}:${port}\n`);
+  log.info('hub started', { host: config.host, port, dataDir: config.dataDir });
+
+  const stopJobs = startJobs(ctx);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('hub stopping', { signal });
+    await stopJobs();
+    server.close();
+    server.closeAllConnections();
+    await store.close();
+    log.info('hub stopped; store flushed');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((e: unknown) => {
+  if (e instanceof ConfigError || e instanceof StoreOpenError) {
+    process.stderr.write(`hub: ${e.message}\n`);
+  } else {
+    process.stderr.write(`hub: failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,248 @@
+import { mkdir } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Low } from 'lowdb';
+import type { Logger } from '../../../shared/src/log.js';
+import { DurableJsonFile } from './json-file.js';
+import { emptyData, migrate, StoreOpenError } from './migrations.js';
+import { byKey, pageOf } from './paging.js';
+import {
+  StoreWriteError,
+  type BusinessPatch,
+  type BusinessRecord,
+  type BusinessRepo,
+  type HubData,
+  type NewBusiness,
+  type NewUser,
+  type RevocationRepo,
+  type Store,
+  type UserPatch,
+  type UserRecord,
+  type UserRepo,
+} from './types.js';
+
+interface Waiter {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+function waiter(): Waiter {
+  let resolve!: () => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Opens (or creates) the hub's lowdb file; a corrupt or unreadable one throws StoreOpenError. */
+export async function openLowdbStore(dataDir: string, log: Logger, now: () => number = Date.now): Promise<LowdbStore> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const file = join(dataDir, 'hub.json');
+  const adapter = new DurableJsonFile<HubData>(file);
+  let raw: HubData | null;
+  try {
+    raw = await adapter.read();
+  } catch (e) {
+    const why = e instanceof SyntaxError ? `is not valid JSON (${e.message})` : `cannot be read (${(e as Error).message})`;
+    throw new StoreOpenError(`${file} ${why}; the hub will not start so that it is not overwritten`);
+  }
+  const store = new LowdbStore(new Low<HubData>(adapter, emptyData()), adapter, log, now);
+  if (raw === null) {
+    store.load(emptyData());
+    await store.saveNow();
+    log.info('created data file', { file });
+  } else {
+    const { data, migratedFrom } = migrate(raw, file);
+    store.load(data);
+    if (migratedFrom !== undefined) {
+      await copyFile(file, `${file}.v${migratedFrom}.bak`);
+      await store.saveNow();
+      log.info('migrated data file', { file, from: migratedFrom });
+    }
+  }
+  return store;
+}
+
+/** The lowdb-backed store: the whole document in memory, written as one JSON file. */
+export class LowdbStore implements Store {
+  private lastGood = '';
+  private inFlight = false;
+  private next: Waiter | null = null;
+  private userById = new Map<number, UserRecord>();
+  private userByName = new Map<string, UserRecord>();
+  private bizById = new Map<number, BusinessRecord>();
+  private bizByName = new Map<string, BusinessRecord>();
+  private revoked = new Map<string, number>();
+  /** Completed writes, for metrics and tests of coalescing. */
+  writes = 0;
+
+  constructor(
+    private readonly db: Low<HubData>,
+    private readonly file: DurableJsonFile<HubData>,
+    private readonly log: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  private get d(): HubData {
+    return this.db.data;
+  }
+
+  private nowS(): number {
+    return Math.floor(this.now() / 1000);
+  }
+
+  /** Replaces the in-memory state and rebuilds the indexes. */
+  load(data: HubData): void {
+    this.db.data = data;
+    this.lastGood = JSON.stringify(data);
+    this.userById = new Map(data.users.map((u) => [u.id, u]));
+    this.userByName = new Map(data.users.map((u) => [u.user.toLowerCase(), u]));
+    this.bizById = new Map(data.businesses.map((b) => [b.id, b]));
+    this.bizByName = new Map(data.businesses.filter((b) => b.status !== 3).map((b) => [b.name.toLowerCase(), b]));
+    this.revoked = new Map(data.revocations.map((r) => [r.jti, r.exp]));
+  }
+
+  async saveNow(): Promise<void> {
+    const text = JSON.stringify(this.d);
+    await this.file.writeText(text);
+    this.lastGood = text;
+    this.writes++;
+  }
+
+  private persist(): Promise<void> {
+    if (!this.next) {
+      this.next = waiter();
+      if (!this.inFlight) setImmediate(() => void this.runWrite());
+    }
+    return this.next.promise;
+  }
+
+  private async runWrite(): Promise<void> {
+    const batch = this.next;
+    if (!batch || this.inFlight) return;
+    this.next = null;
+    this.inFlight = true;
+    try {
+      await this.saveNow();
+      batch.resolve();
+    } catch (e) {
+      const err = new StoreWriteError(`the hub cannot save its data: ${(e as Error).message}`);
+      this.log.error('store write failed; unsaved changes undone', { error: (e as Error).message });
+      this.load(JSON.parse(this.lastGood) as HubData);
+      batch.reject(err);
+      const pending = this.next as Waiter | null;
+      pending?.reject(err);
+      this.next = null;
+    } finally {
+      this.inFlight = false;
+      if (this.next) setImmediate(() => void this.runWrite());
+    }
+  }
+
+  flush(): Promise<void> {
+    return this.next ? this.next.promise : Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    while (this.next || this.inFlight) {
+      await (this.next?.promise ?? new Promise((r) => setImmediate(r)));
+    }
+  }
+
+  settings() {
+    return { ...this.d.settings };
+  }
+
+  users: UserRepo = {
+    get: (id) => copy(this.userById.get(id)),
+    byName: (name) => copy(this.userByName.get(name.toLowerCase())),
+    ofBusiness: (bid) => this.d.users.filter((u) => u.businessId === bid).map((u) => ({ ...u })),
+    list: (q) => {
+      let rows: readonly UserRecord[] = this.d.users;
+      if (q.businessId !== undefined) rows = rows.filter((u) => u.businessId === q.businessId);
+      if (q.orderBy === 'user') rows = byKey(rows, (u) => u.user.toLowerCase());
+      const page = pageOf(rows, q);
+      return { items: page.items.map((u) => ({ ...u })), total: page.total };
+    },
+    insert: (u: NewUser) => {
+      const t = this.nowS();
+      const rec: UserRecord = { ...u, id: this.d.nextId.user++, createTime: t, updateTime: t };
+      this.d.users.push(rec);
+      this.userById.set(rec.id, rec);
+      this.userByName.set(rec.user.toLowerCase(), rec);
+      return this.persist().then(() => ({ ...rec }));
+    },
+    update: (id, patch: UserPatch) => {
+      const rec = this.userById.get(id);
+      if (!rec) return Promise.reject(new Error(`user ${id} vanished`));
+      Object.assign(rec, patch, { updateTime: this.nowS() });
+      return this.persist().then(() => ({ ...rec }));
+    },
+    remove: (id) => {
+      const rec = this.userById.get(id);
+      if (!rec) return Promise.resolve();
+      this.d.users = this.d.users.filter((u) => u.id !== id);
+      this.userById.delete(id);
+      this.userByName.delete(rec.user.toLowerCase());
+      return this.persist();
+    },
+  };
+
+  businesses: BusinessRepo = {
+    get: (id) => copy(this.bizById.get(id)),
+    byName: (name) => copy(this.bizByName.get(name.toLowerCase())),
+    all: () => this.d.businesses,
+    list: (q) => {
+      let rows: readonly BusinessRecord[] = this.d.businesses;
+      if (q.ids) rows = rows.filter((b) => q.ids!.has(b.id));
+      if (q.name) {
+        const needle = q.name.toLowerCase();
+        rows = rows.filter((b) => b.name.toLowerCase().includes(needle));
+      }
+      const page = pageOf(rows, q);
+      return { items: page.items.map((b) => ({ ...b })), total: page.total };
+    },
+    insert: (b: NewBusiness) => {
+      const t = this.nowS();
+      const rec: BusinessRecord = { ...b, id: this.d.nextId.business++, comment: '', status: 0, createTime: t, updateTime: t };
+      this.d.businesses.push(rec);
+      this.bizById.set(rec.id, rec);
+      this.bizByName.set(rec.name.toLowerCase(), rec);
+      return this.persist().then(() => ({ ...rec }));
+    },
+    update: (id, patch: BusinessPatch) => {
+      const rec = this.bizById.get(id);
+      if (!rec) return Promise.reject(new Error(`business ${id} vanished`));
+      Object.assign(rec, patch, { updateTime: this.nowS() });
+      if (rec.status === 3 && this.bizByName.get(rec.name.toLowerCase()) === rec) this.bizByName.delete(rec.name.toLowerCase());
+      return this.persist().then(() => ({ ...rec }));
+    },
+  };
+
+  revocations: RevocationRepo = {
+    has: (jti) => this.revoked.has(jti),
+    count: () => this.revoked.size,
+    add: (r) => {
+      if (this.revoked.has(r.jti)) return Promise.resolve();
+      this.revoked.set(r.jti, r.exp);
+      this.d.revocations.push({ ...r });
+      return this.persist();
+    },
+    prune: async (nowS) => {
+      const keep = this.d.revocations.filter((r) => r.exp > nowS);
+      const dropped = this.d.revocations.length - keep.length;
+      if (dropped === 0) return 0;
+      this.d.revocations = keep;
+      this.revoked = new Map(keep.map((r) => [r.jti, r.exp]));
+      await this.persist();
+      return dropped;
+    },
+  };
+}
+
+function copy<T extends object>(v: T | undefined): T | undefined {
+  return v ? { ...v } : undefined;
+}

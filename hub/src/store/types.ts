@@ -1,0 +1,118 @@
+/** Records the hub keeps, and the store interface every backend (lowdb today) implements. */
+
+export type UserStatus = 0 | 1 | 2 | 3; // pending, approved, not approved, forbidden
+export type BusinessStatus = 0 | 1 | 2 | 3; // pending, approved, disapproved, deleted
+
+export interface UserRecord {
+  id: number;
+  user: string;
+  passwordHash: string;
+  phone: string;
+  realName: string;
+  isAdmin: boolean;
+  /** The bootstrap administrator (role 4); never deleted or demoted. */
+  isSystemAdmin: boolean;
+  status: UserStatus;
+  businessId: number | null;
+  /** Bumped when all of the user's tokens must die (password reset, forbid). */
+  sessionEpoch: number;
+  createTime: number;
+  updateTime: number;
+}
+
+export interface BusinessRecord {
+  id: number;
+  name: string;
+  userId: number;
+  introduce: string;
+  objective: string;
+  scale: string;
+  comment: string;
+  status: BusinessStatus;
+  createTime: number;
+  updateTime: number;
+}
+
+export interface Revocation {
+  jti: string;
+  /** Unix seconds at which the token expires anyway; the revocation can be pruned then. */
+  exp: number;
+}
+
+export interface HubSettings {
+  privateProject: boolean;
+  enableIngress: boolean;
+  enableAlert: boolean;
+  enableAdminAutoDeploy: boolean;
+}
+
+export interface HubData {
+  schemaVersion: number;
+  nextId: { user: number; business: number };
+  users: UserRecord[];
+  businesses: BusinessRecord[];
+  revocations: Revocation[];
+  settings: HubSettings;
+}
+
+export interface PageQuery {
+  page: number;
+  /** 0 = no limit. */
+  pageSize: number;
+  order: 'asc' | 'desc';
+}
+
+export interface ListResult<T> {
+  items: T[];
+  total: number;
+}
+
+export type NewUser = Omit<UserRecord, 'id' | 'createTime' | 'updateTime'>;
+export type UserPatch = Partial<Pick<UserRecord, 'passwordHash' | 'status' | 'businessId' | 'sessionEpoch' | 'isAdmin'>>;
+export type NewBusiness = Omit<BusinessRecord, 'id' | 'createTime' | 'updateTime' | 'comment' | 'status'>;
+export type BusinessPatch = Partial<Pick<BusinessRecord, 'status' | 'comment'>>;
+
+/**
+ * Reads answer from the store's current state. A mutation takes effect at once and its
+ * promise settles when it is durable; mutations issued in the same tick are saved together,
+ * and if saving fails they are all undone and every one of their promises rejects.
+ */
+export interface UserRepo {
+  get(id: number): UserRecord | undefined;
+  byName(name: string): UserRecord | undefined;
+  list(q: PageQuery & { businessId?: number; orderBy: 'id' | 'user' }): ListResult<UserRecord>;
+  /** All users of one business (for membership changes). */
+  ofBusiness(businessId: number): UserRecord[];
+  insert(u: NewUser): Promise<UserRecord>;
+  update(id: number, patch: UserPatch): Promise<UserRecord>;
+  remove(id: number): Promise<void>;
+}
+
+export interface BusinessRepo {
+  get(id: number): BusinessRecord | undefined;
+  byName(name: string): BusinessRecord | undefined;
+  list(q: PageQuery & { name?: string; ids?: Set<number> }): ListResult<BusinessRecord>;
+  all(): readonly BusinessRecord[];
+  insert(b: NewBusiness): Promise<BusinessRecord>;
+  update(id: number, patch: BusinessPatch): Promise<BusinessRecord>;
+}
+
+export interface RevocationRepo {
+  has(jti: string): boolean;
+  add(r: Revocation): Promise<void>;
+  /** Drops revocations of tokens that have expired by `nowS`; returns how many. */
+  prune(nowS: number): Promise<number>;
+  count(): number;
+}
+
+export interface Store {
+  users: UserRepo;
+  businesses: BusinessRepo;
+  revocations: RevocationRepo;
+  settings(): HubSettings;
+  /** Resolves once everything changed so far is durable. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class StoreWriteError extends Error {}
