@@ -9,6 +9,8 @@ import type { HubEnv } from './http/env.js';
 import { adminUserRoutes } from './routes/admin-users.js';
 import { authorizationRoutes } from './routes/authorization.js';
 import { businessRoutes } from './routes/business.js';
+import { clusterRoutes } from './routes/clusters.js';
+import { nodeRoutes } from './routes/nodes.js';
 import { userRoutes } from './routes/users.js';
 import { StoreWriteError } from './store/types.js';
 
@@ -45,6 +47,8 @@ export function createApp(ctx: HubContext) {
   app.route('/', userRoutes(ctx));
   app.route('/', adminUserRoutes(ctx));
   app.route('/', businessRoutes(ctx));
+  app.route('/', clusterRoutes(ctx));
+  app.route('/', nodeRoutes(ctx));
 
   app.notFound((c) => c.json({ code: 404, message: `no such endpoint: ${c.req.method} ${c.req.path}` }, 404));
 

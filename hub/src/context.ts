@@ -1,8 +1,13 @@
 import type { Logger } from '../../shared/src/log.js';
 import type { HubConfig } from './config.js';
+import { DesiredStatePusher } from './agents/desired.js';
+import { AgentRegistry } from './agents/registry.js';
 import { BusinessService } from './services/businesses.js';
+import { ClusterService } from './services/clusters.js';
+import { EventBus } from './services/events.js';
 import { LoginThrottle } from './services/login-throttle.js';
 import { NamespaceService } from './services/namespaces.js';
+import { NodeService } from './services/nodes.js';
 import { TokenService, type Clock } from './services/tokens.js';
 import { UserService } from './services/users.js';
 import type { Store } from './store/types.js';
@@ -18,6 +23,13 @@ export interface HubContext {
   namespaces: NamespaceService;
   users: UserService;
   businesses: BusinessService;
+  events: EventBus;
+  registry: AgentRegistry;
+  desired: DesiredStatePusher;
+  nodes: NodeService;
+  clusters: ClusterService;
+  /** Signs user and join tokens. */
+  jwtKey: Uint8Array;
 }
 
 export interface ContextDeps {
@@ -35,5 +47,27 @@ export function createContext(d: ContextDeps): HubContext {
   const namespaces = new NamespaceService(d.store.businesses);
   const users = new UserService(d.store, tokens, throttle);
   const businesses = new BusinessService(d.store, namespaces, d.log);
-  return { config: d.config, store: d.store, clock, log: d.log, tokens, throttle, namespaces, users, businesses };
+  const events = new EventBus();
+  const registry = new AgentRegistry(clock, d.config.nodeGraceMs, events);
+  const desired = new DesiredStatePusher(registry, namespaces, clock.now());
+  const now = () => clock.now();
+  const nodes = new NodeService(d.store, registry, events, d.log, now);
+  const clusters = new ClusterService(d.store, registry, d.jwtKey, d.log, now);
+  return {
+    config: d.config,
+    store: d.store,
+    clock,
+    log: d.log,
+    tokens,
+    throttle,
+    namespaces,
+    users,
+    businesses,
+    events,
+    registry,
+    desired,
+    nodes,
+    clusters,
+    jwtKey: d.jwtKey,
+  };
 }

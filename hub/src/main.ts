@@ -2,6 +2,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createLogger } from '../../shared/src/log.js';
+import { PROTOCOL_VERSION } from '../../shared/src/protocol.js';
+import { VERSION } from '../../shared/src/version.js';
+import { AgentGateway } from './agents/gateway.js';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createContext } from './context.js';
@@ -13,6 +16,10 @@ import { StoreOpenError } from './store/migrations.js';
 
 /** The one place that reads process.env, opens files and ports, and handles signals. */
 async function main(): Promise<void> {
+  if (process.argv.includes('--version')) {
+    process.stdout.write(`vsm-hub ${VERSION} (agent protocol ${PROTOCOL_VERSION})\n`);
+    return;
+  }
   const config = loadConfig(process.env);
   const log = createLogger({ level: config.logLevel, name: 'hub' });
   if (config.adminPassword !== undefined && !isStrongPassword(config.adminPassword)) {
@@ -35,6 +42,11 @@ async function main(): Promise<void> {
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }) as Server;
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
+  const gateway = new AgentGateway(
+    { store, registry: ctx.registry, nodes: ctx.nodes, desired: ctx.desired, joinKey: jwtKey, clock: ctx.clock, log },
+    { heartbeatMs: config.heartbeatMs, graceMs: config.nodeGraceMs },
+  );
+  server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
@@ -44,6 +56,7 @@ async function main(): Promise<void> {
   process.stdout.write(`hub listening on http://${hostForUrl}:${port}\n`);
   log.info('hub started', { host: config.host, port, dataDir: config.dataDir });
 
+  gateway.start();
   const stopJobs = startJobs(ctx);
   let stopping = false;
   const stop = async (signal: string) => {
@@ -51,6 +64,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info('hub stopping', { signal });
     await stopJobs();
+    gateway.stop();
     server.close();
     server.closeAllConnections();
     await store.close();

@@ -25,6 +25,12 @@ export const PERMISSIONS = {
   'business.read': [1, 2, 3, 4],
   'business.audit': [4],
   'business.delete': [4],
+  'cluster.read': [2, 3, 4],
+  'cluster.label': [4],
+  'cluster.token': [4],
+  'node.read': [2, 3, 4],
+  'node.label': [4],
+  'node.delete': [4],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;

@@ -11,6 +11,10 @@ import {
   type BusinessPatch,
   type BusinessRecord,
   type BusinessRepo,
+  type ClusterRecord,
+  type ClusterRepo,
+  type NodeRecord,
+  type NodeRepo,
   type HubData,
   type NewBusiness,
   type NewUser,
@@ -76,6 +80,11 @@ export class LowdbStore implements Store {
   private bizById = new Map<number, BusinessRecord>();
   private bizByName = new Map<string, BusinessRecord>();
   private revoked = new Map<string, number>();
+  private clusterByName = new Map<string, ClusterRecord>();
+  private nodeById = new Map<string, NodeRecord>();
+  /** Nodes per cluster, each list sorted by node name. */
+  private nodesByCluster = new Map<string, NodeRecord[]>();
+  private allNodesSorted: NodeRecord[] | null = null;
   /** Completed writes, for metrics and tests of coalescing. */
   writes = 0;
 
@@ -103,6 +112,25 @@ export class LowdbStore implements Store {
     this.bizById = new Map(data.businesses.map((b) => [b.id, b]));
     this.bizByName = new Map(data.businesses.filter((b) => b.status !== 3).map((b) => [b.name.toLowerCase(), b]));
     this.revoked = new Map(data.revocations.map((r) => [r.jti, r.exp]));
+    this.clusterByName = new Map(data.clusters.map((c) => [c.name, c]));
+    this.nodeById = new Map(data.nodes.map((n) => [n.id, n]));
+    this.nodesByCluster = new Map();
+    for (const n of data.nodes) this.indexNode(n);
+    this.allNodesSorted = null;
+  }
+
+  private indexNode(n: NodeRecord): void {
+    const list = this.nodesByCluster.get(n.clusterName) ?? [];
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]!.nodeName < n.nodeName) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, n);
+    this.nodesByCluster.set(n.clusterName, list);
+    this.allNodesSorted = null;
   }
 
   async saveNow(): Promise<void> {
@@ -222,6 +250,70 @@ export class LowdbStore implements Store {
     },
   };
 
+  clusters: ClusterRepo = {
+    get: (name) => {
+      const c = this.clusterByName.get(name);
+      return c ? { ...c, labels: c.labels.map((l) => ({ ...l })) } : undefined;
+    },
+    all: () => this.d.clusters,
+    ensure: async (name) => {
+      const existing = this.clusterByName.get(name);
+      if (existing) return { ...existing };
+      const t = this.nowS();
+      const rec: ClusterRecord = { name, labels: [], createTime: t, updateTime: t };
+      this.d.clusters.push(rec);
+      this.clusterByName.set(name, rec);
+      await this.persist();
+      return { ...rec };
+    },
+    setLabels: (name, labels) => {
+      const rec = this.clusterByName.get(name);
+      if (!rec) return Promise.reject(new Error(`cluster ${name} vanished`));
+      rec.labels = labels.map((l) => ({ ...l }));
+      rec.updateTime = this.nowS();
+      return this.persist();
+    },
+  };
+
+  nodes: NodeRepo = {
+    get: (id) => copyNode(this.nodeById.get(id)),
+    byName: (cluster, name) => copyNode(this.nodesByCluster.get(cluster)?.find((n) => n.nodeName === name)),
+    inCluster: (cluster) => this.nodesByCluster.get(cluster) ?? [],
+    count: (cluster) => this.nodesByCluster.get(cluster)?.length ?? 0,
+    all: () => {
+      if (!this.allNodesSorted) {
+        const names = [...this.nodesByCluster.keys()].sort();
+        this.allNodesSorted = names.flatMap((c) => this.nodesByCluster.get(c)!);
+      }
+      return this.allNodesSorted;
+    },
+    insert: (n) => {
+      const t = this.nowS();
+      const rec: NodeRecord = { ...n, labels: [], createTime: t, updateTime: t };
+      this.d.nodes.push(rec);
+      this.nodeById.set(rec.id, rec);
+      this.indexNode(rec);
+      return this.persist().then(() => copyNode(rec)!);
+    },
+    update: (id, patch) => {
+      const rec = this.nodeById.get(id);
+      if (!rec) return Promise.reject(new Error(`node ${id} vanished`));
+      Object.assign(rec, patch, { updateTime: this.nowS() });
+      return this.persist().then(() => copyNode(rec)!);
+    },
+    remove: (id) => {
+      const rec = this.nodeById.get(id);
+      if (!rec) return Promise.resolve();
+      this.d.nodes = this.d.nodes.filter((n) => n.id !== id);
+      this.nodeById.delete(id);
+      const list = this.nodesByCluster.get(rec.clusterName)?.filter((n) => n.id !== id) ?? [];
+      if (list.length) this.nodesByCluster.set(rec.clusterName, list);
+      else this.nodesByCluster.delete(rec.clusterName);
+      this.allNodesSorted = null;
+      return this.persist();
+    },
+  };
+
   revocations: RevocationRepo = {
     has: (jti) => this.revoked.has(jti),
     count: () => this.revoked.size,
@@ -241,6 +333,10 @@ export class LowdbStore implements Store {
       return dropped;
     },
   };
+}
+
+function copyNode(n: NodeRecord | undefined): NodeRecord | undefined {
+  return n ? { ...n, facts: { ...n.facts }, labels: n.labels.map((l) => ({ ...l })) } : undefined;
 }
 
 function copy<T extends object>(v: T | undefined): T | undefined {

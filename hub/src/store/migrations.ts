@@ -17,6 +17,8 @@ export function emptyData(): HubData {
     businesses: [],
     revocations: [],
     settings: { privateProject: true, enableIngress: false, enableAlert: true, enableAdminAutoDeploy: true },
+    clusters: [],
+    nodes: [],
   };
 }
 
@@ -43,6 +45,9 @@ export function migrate(doc: unknown, file: string): { data: HubData; migratedFr
   const base = emptyData();
   for (const key of ['users', 'businesses', 'revocations'] as const) {
     if (!Array.isArray(d[key])) throw new StoreOpenError(`${file}: "${key}" is not a list`);
+  }
+  for (const key of ['clusters', 'nodes'] as const) {
+    if (d[key] !== undefined && !Array.isArray(d[key])) throw new StoreOpenError(`${file}: "${key}" is not a list`);
   }
   const data = { ...base, ...d, settings: { ...base.settings, ...(d.settings as object) } } as HubData;
   return from < SCHEMA_VERSION ? { data, migratedFrom: from } : { data };

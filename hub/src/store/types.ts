@@ -1,5 +1,7 @@
 /** Records the hub keeps, and the store interface every backend (lowdb today) implements. */
 
+import type { Facts } from '../../../shared/src/protocol.js';
+
 export type UserStatus = 0 | 1 | 2 | 3; // pending, approved, not approved, forbidden
 export type BusinessStatus = 0 | 1 | 2 | 3; // pending, approved, disapproved, deleted
 
@@ -46,6 +48,35 @@ export interface HubSettings {
   enableAdminAutoDeploy: boolean;
 }
 
+export interface LabelRecord {
+  label: string;
+  createTime: number;
+}
+
+/** A cluster exists from its first node's registration. */
+export interface ClusterRecord {
+  name: string;
+  labels: LabelRecord[];
+  createTime: number;
+  updateTime: number;
+}
+
+/** A node, known from its agent's enrollment; readiness is never stored (it comes from live heartbeats). */
+export interface NodeRecord {
+  /** The node identity issued on first join. */
+  id: string;
+  nodeName: string;
+  clusterName: string;
+  /** sha256 of the node credential, hex. */
+  credentialHash: string;
+  facts: Facts;
+  agentVersion: string;
+  runtime: string;
+  labels: LabelRecord[];
+  createTime: number;
+  updateTime: number;
+}
+
 export interface HubData {
   schemaVersion: number;
   nextId: { user: number; business: number };
@@ -53,6 +84,8 @@ export interface HubData {
   businesses: BusinessRecord[];
   revocations: Revocation[];
   settings: HubSettings;
+  clusters: ClusterRecord[];
+  nodes: NodeRecord[];
 }
 
 export interface PageQuery {
@@ -105,8 +138,34 @@ export interface RevocationRepo {
   count(): number;
 }
 
+export interface ClusterRepo {
+  get(name: string): ClusterRecord | undefined;
+  all(): readonly ClusterRecord[];
+  /** Creates the cluster when absent. */
+  ensure(name: string): Promise<ClusterRecord>;
+  setLabels(name: string, labels: LabelRecord[]): Promise<void>;
+}
+
+export type NewNode = Omit<NodeRecord, 'createTime' | 'updateTime' | 'labels'>;
+export type NodePatch = Partial<Pick<NodeRecord, 'facts' | 'agentVersion' | 'runtime' | 'labels'>>;
+
+export interface NodeRepo {
+  get(id: string): NodeRecord | undefined;
+  byName(clusterName: string, nodeName: string): NodeRecord | undefined;
+  /** Nodes of one cluster, sorted by name (an index, not a scan). */
+  inCluster(clusterName: string): readonly NodeRecord[];
+  /** Every node, sorted by cluster then name. */
+  all(): readonly NodeRecord[];
+  count(clusterName: string): number;
+  insert(n: NewNode): Promise<NodeRecord>;
+  update(id: string, patch: NodePatch): Promise<NodeRecord>;
+  remove(id: string): Promise<void>;
+}
+
 export interface Store {
   users: UserRepo;
+  clusters: ClusterRepo;
+  nodes: NodeRepo;
   businesses: BusinessRepo;
   revocations: RevocationRepo;
   settings(): HubSettings;

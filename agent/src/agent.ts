@@ -1,0 +1,139 @@
+import { schedule, type ScheduledTask } from 'node-cron';
+import type { Logger } from '../../shared/src/log.js';
+import { PROTOCOL_VERSION, type Desired, type Facts, type Hello, type Welcome } from '../../shared/src/protocol.js';
+import { VERSION } from '../../shared/src/version.js';
+import type { AgentConfig } from './config.js';
+import { HubLink } from './link.js';
+import { LoadMeter } from './load.js';
+import type { Runtime } from './runtime.js';
+import type { AgentFiles, Identity, SavedDesired } from './state.js';
+
+export interface AgentDeps {
+  config: AgentConfig;
+  files: AgentFiles;
+  runtime: Runtime;
+  log: Logger;
+  collectFacts: () => Promise<Facts>;
+  /** Where the contract lines go (stdout). */
+  print: (line: string) => void;
+}
+
+/** The edge agent: joins the hub, reports facts and heartbeats, enforces the desired state. */
+export class Agent {
+  private identity?: Identity;
+  private facts?: Facts;
+  private desired?: SavedDesired;
+  private link: HubLink;
+  private factsTask?: ScheduledTask;
+  private applying: Promise<void> = Promise.resolve();
+
+  constructor(private readonly d: AgentDeps) {
+    this.link = new HubLink(
+      { wsUrl: d.config.wsUrl, token: () => this.token(), log: d.log },
+      {
+        hello: () => this.hello(),
+        welcome: (w) => this.onWelcome(w),
+        desired: (m) => this.onDesired(m),
+        request: (method) => Promise.reject(new Error(`unknown request ${method}`)),
+        refused: (why) => this.onRefused(why),
+      },
+    );
+    const meter = new LoadMeter();
+    this.link.setLoad(() => meter.read());
+  }
+
+  /** The cluster this node belongs to ('' before the first welcome). */
+  get clusterName(): string {
+    return this.identity?.clusterName ?? '';
+  }
+
+  private token(): string | undefined {
+    return this.identity?.credential ?? this.d.config.token;
+  }
+
+  async start(): Promise<void> {
+    await this.d.files.init();
+    const id = await this.d.files.loadIdentity();
+    if (id && id.nodeName === this.d.config.nodeName && id.hubUrl === this.d.config.hubUrl) this.identity = id;
+    if (!this.identity && !this.d.config.token) {
+      throw new Error('AGENT_TOKEN is required: this node has no identity yet (get a join token from POST /v1/cluster/token)');
+    }
+    this.desired = await this.d.files.loadDesired();
+    if (this.desired) {
+      this.d.log.info('enforcing the saved desired state until the hub answers', { generation: this.desired.generation });
+      this.enforce();
+    }
+    this.facts = await this.d.collectFacts();
+    this.factsTask = schedule(this.d.config.factsCron, () => this.refreshFacts(), { name: 'facts', noOverlap: true });
+    this.link.start();
+  }
+
+  async stop(reason: string): Promise<void> {
+    await this.factsTask?.destroy();
+    await this.link.stop(reason);
+    await this.applying;
+    await this.d.runtime.close();
+  }
+
+  private async hello(): Promise<Hello> {
+    this.facts ??= await this.d.collectFacts();
+    return {
+      type: 'hello',
+      protocolVersion: PROTOCOL_VERSION,
+      agentVersion: VERSION,
+      nodeName: this.d.config.nodeName,
+      runtime: this.d.runtime.kind,
+      facts: this.facts,
+    };
+  }
+
+  private async onWelcome(w: Welcome): Promise<void> {
+    if (w.credential) {
+      this.identity = { nodeId: w.nodeId, nodeName: w.nodeName, clusterName: w.clusterName, credential: w.credential, hubUrl: this.d.config.hubUrl };
+      await this.d.files.saveIdentity(this.identity);
+      this.d.log.info('enrolled; node identity saved', { nodeId: w.nodeId });
+    }
+    this.d.print(`agent connected node=${w.nodeName} cluster=${w.clusterName}`);
+  }
+
+  private async onRefused(why: string): Promise<boolean> {
+    if (this.identity && this.d.config.token) {
+      this.d.log.warn('node credential refused; enrolling again with the join token', { why });
+      this.identity = undefined;
+      await this.d.files.forgetIdentity();
+      return true;
+    }
+    this.d.log.error('the hub refused this agent; will retry', { why });
+    return false;
+  }
+
+  private async onDesired(m: Desired): Promise<void> {
+    this.desired = { generation: m.generation, namespaces: m.namespaces };
+    await this.d.files.saveDesired(this.desired);
+    this.link.send({ type: 'ack', generation: m.generation });
+    this.enforce();
+  }
+
+  /** Applies the latest desired state, one reconcile at a time, and reports what exists. */
+  private enforce(): void {
+    this.applying = this.applying.then(async () => {
+      const want = this.desired;
+      if (!want) return;
+      try {
+        const r = await this.d.runtime.applyNamespaces(want.namespaces);
+        this.link.send({ type: 'status', generation: want.generation, namespaces: r.namespaces, ...(r.error ? { error: r.error } : {}) });
+      } catch (e) {
+        const error = (e as Error).message;
+        this.d.log.warn('reconcile failed', { error });
+        this.link.send({ type: 'status', generation: want.generation, namespaces: [], error });
+      }
+    });
+  }
+
+  private async refreshFacts(): Promise<void> {
+    const next = await this.d.collectFacts();
+    if (JSON.stringify(next) === JSON.stringify(this.facts)) return;
+    this.facts = next;
+    if (this.link.sendFacts(next)) this.d.log.info('facts changed; sent to the hub');
+  }
+}

@@ -1,0 +1,72 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+/** Every AGENT_* variable, its default and type (CONTRACT.md). */
+const agentEnvSchema = z.object({
+  AGENT_HUB_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('http://127.0.0.1:8080'),
+  AGENT_TOKEN: z.string().min(1).optional(),
+  AGENT_NODE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'must be 1-63 letters, digits or _.- starting with a letter or digit')
+    .optional(),
+  AGENT_DATA_DIR: z.string().min(1).default('./data/agent'),
+  AGENT_RUNTIME: z.enum(['docker', 'none'], 'must be docker or none').default('docker'),
+  AGENT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], 'must be one of debug, info, warn, error').default('info'),
+  /** How often facts are re-read (node-cron expression); they are sent only when they changed. */
+  AGENT_FACTS_CRON: z.string().min(1).default('*/1 * * * *'),
+});
+
+export interface AgentConfig {
+  hubUrl: string;
+  wsUrl: string;
+  token?: string;
+  nodeName: string;
+  dataDir: string;
+  runtime: 'docker' | 'none';
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  factsCron: string;
+}
+
+export class AgentConfigError extends Error {}
+
+/** The host name as a valid node name (invalid characters become dashes). */
+export function defaultNodeName(host = hostname()): string {
+  const cleaned = host.replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 63);
+  return cleaned || 'node';
+}
+
+/** The WebSocket URL of the agent endpoint derived from the hub's base URL. */
+export function wsUrlOf(hubUrl: string, path: string): string {
+  const u = new URL(hubUrl);
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  u.pathname = u.pathname.replace(/\/+$/, '') + path;
+  u.search = '';
+  return u.toString();
+}
+
+/** Validates the environment once; a bad value throws an AgentConfigError naming the variable. */
+export function loadAgentConfig(env: NodeJS.ProcessEnv, path: string): AgentConfig {
+  const picked: Record<string, string> = {};
+  for (const key of Object.keys(agentEnvSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') picked[key] = v;
+  }
+  const r = agentEnvSchema.safeParse(picked);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const key = String(issue.path[0]);
+    const shown = key === 'AGENT_TOKEN' ? '(hidden)' : JSON.stringify(picked[key] ?? '');
+    throw new AgentConfigError(`invalid ${key}=${shown}: ${issue.message}`);
+  }
+  const e = r.data;
+  return {
+    hubUrl: e.AGENT_HUB_URL,
+    wsUrl: wsUrlOf(e.AGENT_HUB_URL, path),
+    token: e.AGENT_TOKEN,
+    nodeName: e.AGENT_NODE_NAME ?? defaultNodeName(),
+    dataDir: e.AGENT_DATA_DIR,
+    runtime: e.AGENT_RUNTIME,
+    logLevel: e.AGENT_LOG_LEVEL,
+    factsCron: e.AGENT_FACTS_CRON,
+  };
+}

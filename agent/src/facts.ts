@@ -1,0 +1,75 @@
+import { cpus, release, totalmem, type } from 'node:os';
+import si from 'systeminformation';
+import type { Facts } from '../../shared/src/protocol.js';
+
+/** What composeFacts needs from systeminformation (every part may be missing). */
+export interface RawFacts {
+  os?: { platform?: string; kernel?: string; arch?: string; hostname?: string; distro?: string; release?: string };
+  logicalCores?: number;
+  memoryBytes?: number;
+  gpus?: { vram?: number | null }[];
+  filesystems?: { fs?: string; type?: string; size?: number }[];
+  defaultInterface?: string;
+  interfaces?: { iface?: string; ip4?: string; internal?: boolean }[];
+}
+
+/** Filesystem types that live on a local block device. */
+const LOCAL_FS = new Set(['ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'zfs', 'f2fs', 'jfs', 'reiserfs', 'vfat', 'exfat', 'ntfs', 'ntfs3', 'hfs', 'apfs']);
+
+const nonNegInt = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
+
+/** Turns raw readings into the node facts of API-NOTES, coping with missing values. */
+export function composeFacts(r: RawFacts): Facts {
+  const platform = r.os?.platform ?? '';
+  const operatingSystem = platform === 'linux' ? 'Linux' : platform === 'darwin' ? 'Darwin' : platform === 'win32' ? 'Windows' : platform;
+  // Each block device once: bind mounts and subvolumes show the same device several times.
+  const seen = new Map<string, number>();
+  for (const f of r.filesystems ?? []) {
+    if (!f.fs || !f.fs.startsWith('/dev/') || !LOCAL_FS.has((f.type ?? '').toLowerCase())) continue;
+    seen.set(f.fs, Math.max(seen.get(f.fs) ?? 0, nonNegInt(f.size)));
+  }
+  const disk = [...seen.values()].reduce((a, b) => a + b, 0);
+  const gpuMb = (r.gpus ?? []).reduce((a, g) => a + nonNegInt(g.vram), 0);
+  const iface = (r.interfaces ?? []).find((i) => i.iface === r.defaultInterface && i.ip4);
+  const fallback = (r.interfaces ?? []).find((i) => !i.internal && i.ip4);
+  return {
+    operatingSystem,
+    kernelVersion: r.os?.kernel ?? '',
+    ip: iface?.ip4 ?? fallback?.ip4 ?? '',
+    cpu: nonNegInt(r.logicalCores),
+    memory: nonNegInt(r.memoryBytes),
+    gpu: gpuMb * 1024 * 1024,
+    disk,
+    ...(r.os?.hostname ? { hostname: r.os.hostname } : {}),
+    ...(r.os?.arch ? { arch: r.os.arch } : {}),
+    ...(r.os?.distro ? { distro: [r.os.distro, r.os.release].filter(Boolean).join(' ') } : {}),
+  };
+}
+
+async function settle<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads the machine's facts; each reading that fails is left out rather than failing them all. */
+export async function collectFacts(): Promise<Facts> {
+  const [os, graphics, filesystems, defaultInterface, interfaces] = await Promise.all([
+    settle(si.osInfo()),
+    settle(si.graphics()),
+    settle(si.fsSize()),
+    settle(si.networkInterfaceDefault()),
+    settle(si.networkInterfaces()),
+  ]);
+  return composeFacts({
+    os: os ?? { platform: process.platform, kernel: release(), arch: process.arch, distro: type() },
+    logicalCores: cpus().length,
+    memoryBytes: totalmem(),
+    gpus: graphics?.controllers,
+    filesystems,
+    defaultInterface,
+    interfaces: Array.isArray(interfaces) ? interfaces : interfaces ? [interfaces] : [],
+  });
+}

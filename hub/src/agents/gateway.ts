@@ -1,0 +1,272 @@
+import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { decode, encode } from '../../../shared/src/codec.js';
+import type { Logger } from '../../../shared/src/log.js';
+import {
+  AGENT_WS_PATH,
+  CloseCode,
+  MAX_FRAME_BYTES,
+  parseAgentMessage,
+  PROTOCOL_VERSION,
+  type AgentMessage,
+  type Hello,
+  type HubMessage,
+} from '../../../shared/src/protocol.js';
+import { AppError } from '../errors.js';
+import type { NodeService } from '../services/nodes.js';
+import { tokenFromHeader, type Clock } from '../services/tokens.js';
+import type { Store } from '../store/types.js';
+import { parseNodeCredential, secretMatches, verifyJoinToken } from './credentials.js';
+import type { DesiredStatePusher } from './desired.js';
+import { TokenBucket } from './rate-limit.js';
+import type { AgentRegistry, Session } from './registry.js';
+
+/** Who is knocking: a new agent with a join token, or an enrolled node with its credential. */
+type Admission = { kind: 'join'; clusterName: string } | { kind: 'node'; nodeId: string };
+
+export interface GatewayOptions {
+  heartbeatMs: number;
+  graceMs: number;
+  helloTimeoutMs?: number;
+  /** Messages per second an agent may send on average, and in a burst. */
+  ratePerSecond?: number;
+  rateBurst?: number;
+}
+
+/**
+ * The agents' WebSocket endpoint: authenticates the upgrade before accepting it, then speaks the
+ * msgpack protocol: hello -> welcome + desired state, heartbeats, facts, acks, status, responses.
+ */
+export class AgentGateway {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+  private readonly alive = new WeakMap<WebSocket, boolean>();
+  private pingTimer?: NodeJS.Timeout;
+  private sweepTimer?: NodeJS.Timeout;
+  readonly pingMs: number;
+  refused = 0;
+
+  constructor(
+    private readonly deps: {
+      store: Store;
+      registry: AgentRegistry;
+      nodes: NodeService;
+      desired: DesiredStatePusher;
+      joinKey: Uint8Array;
+      clock: Clock;
+      log: Logger;
+    },
+    private readonly opts: GatewayOptions,
+  ) {
+    // Dead links are found by ping/pong well inside the grace: two missed pongs < grace.
+    this.pingMs = Math.max(100, Math.min(opts.heartbeatMs, Math.floor(opts.graceMs / 3)));
+  }
+
+  start(): void {
+    this.pingTimer = setInterval(() => this.pingAll(), this.pingMs);
+    this.sweepTimer = setInterval(() => this.deps.registry.sweep(), Math.max(50, Math.min(1000, Math.floor(this.opts.graceMs / 10))));
+    this.pingTimer.unref();
+    this.sweepTimer.unref();
+    this.deps.desired.start();
+  }
+
+  /** Says goodbye to every agent and closes their sockets. */
+  stop(): void {
+    clearInterval(this.pingTimer);
+    clearInterval(this.sweepTimer);
+    this.deps.desired.stop();
+    for (const ws of this.wss.clients) ws.close(CloseCode.goingAway, 'hub shutting down');
+    this.wss.close();
+  }
+
+  private pingAll(): void {
+    for (const ws of this.wss.clients) {
+      if (this.alive.get(ws) === false) {
+        ws.terminate();
+        continue;
+      }
+      this.alive.set(ws, false);
+      ws.ping();
+    }
+  }
+
+  /** Handles an HTTP upgrade: 404 off the agent path, 401 without a valid join token or node credential. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== AGENT_WS_PATH) return refuse(socket, 404, 'no such endpoint');
+    void this.admit(req).then(
+      (admission) => {
+        if (!admission) {
+          this.refused++;
+          this.deps.log.warn('agent refused at upgrade', { remote: req.socket.remoteAddress, reason: 'bad or expired token' });
+          return refuse(socket, 401, 'a valid join token or node credential is required');
+        }
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, admission, req.socket.remoteAddress ?? ''));
+      },
+      () => refuse(socket, 500, 'internal error'),
+    );
+  }
+
+  private async admit(req: IncomingMessage): Promise<Admission | undefined> {
+    const token = tokenFromHeader(req.headers.authorization);
+    if (!token) return undefined;
+    const cred = parseNodeCredential(token);
+    if (cred) {
+      const node = this.deps.store.nodes.get(cred.nodeId);
+      return node && secretMatches(cred.secret, node.credentialHash) ? { kind: 'node', nodeId: node.id } : undefined;
+    }
+    const clusterName = await verifyJoinToken(this.deps.joinKey, token, this.deps.clock.now());
+    return clusterName ? { kind: 'join', clusterName } : undefined;
+  }
+
+  private onConnection(ws: WebSocket, admission: Admission, remote: string): void {
+    const log = this.deps.log.child({ remote });
+    const bucket = new TokenBucket(this.opts.rateBurst ?? 200, this.opts.ratePerSecond ?? 50, this.deps.clock.now());
+    let session: Session | undefined;
+    let helloSeen = false;
+    const send = (m: HubMessage) => {
+      if (ws.readyState === ws.OPEN) ws.send(encode(m));
+    };
+    const close = (code: number, reason: string) => {
+      if (code >= 4000 && code !== CloseCode.replaced) log.warn('agent connection closed by hub', { code, reason, node: session?.nodeName });
+      ws.close(code, reason.slice(0, 120));
+    };
+    this.alive.set(ws, true);
+    ws.on('pong', () => this.alive.set(ws, true));
+    const helloTimer = setTimeout(() => close(CloseCode.helloTimeout, 'no hello in time'), this.opts.helloTimeoutMs ?? 10_000);
+
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (!bucket.take(this.deps.clock.now())) return close(CloseCode.rateLimited, 'too many messages');
+      if (!isBinary) return close(CloseCode.badMessage, 'binary msgpack frames only');
+      let value: unknown;
+      try {
+        value = decode(data as Buffer);
+      } catch {
+        return close(CloseCode.badMessage, 'invalid msgpack frame');
+      }
+      const parsed = parseAgentMessage(value);
+      if (!parsed.ok) return close(CloseCode.badMessage, `invalid message: ${parsed.error}`);
+      const msg = parsed.msg;
+      if (!helloSeen) {
+        if (msg.type !== 'hello') return close(CloseCode.badMessage, 'the first message must be hello');
+        helloSeen = true;
+        clearTimeout(helloTimer);
+        this.onHello(msg, admission, send, close).then(
+          (s) => {
+            session = s;
+            if (s && ws.readyState !== ws.OPEN) this.deps.registry.detach(s, 'connection closed');
+          },
+          (e: unknown) => close(CloseCode.badMessage, e instanceof Error ? e.message : 'hello failed'),
+        );
+        return;
+      }
+      if (!session) return; // hello still being processed
+      this.onMessage(session, msg, close, log);
+    });
+
+    ws.on('error', (e) => log.warn('agent socket error', { error: e.message, node: session?.nodeName }));
+    ws.on('close', (code, reason) => {
+      clearTimeout(helloTimer);
+      if (session) this.deps.registry.detach(session, code === CloseCode.normal ? `agent left: ${reason.toString() || 'goodbye'}` : `connection lost (${code})`);
+    });
+  }
+
+  private async onHello(
+    hello: Hello,
+    admission: Admission,
+    send: (m: HubMessage) => void,
+    close: (code: number, reason: string) => void,
+  ): Promise<Session | undefined> {
+    if (hello.protocolVersion !== PROTOCOL_VERSION) {
+      close(CloseCode.incompatible, `protocol version ${hello.protocolVersion} is not supported; this hub speaks ${PROTOCOL_VERSION}`);
+      return undefined;
+    }
+    let nodeId: string;
+    let credential: string | undefined;
+    if (admission.kind === 'node') {
+      const node = this.deps.store.nodes.get(admission.nodeId);
+      if (!node) {
+        close(CloseCode.unauthorized, 'node no longer exists');
+        return undefined;
+      }
+      if (node.nodeName !== hello.nodeName) {
+        close(CloseCode.unauthorized, `this credential belongs to node ${node.nodeName} of cluster ${node.clusterName}`);
+        return undefined;
+      }
+      nodeId = node.id;
+      await this.deps.nodes.report(node.id, hello.facts, hello.agentVersion, hello.runtime);
+    } else {
+      try {
+        const r = await this.deps.nodes.enroll(admission.clusterName, hello);
+        nodeId = r.node.id;
+        credential = r.credential;
+      } catch (e) {
+        close(e instanceof AppError && e.status === 409 ? CloseCode.nameTaken : CloseCode.badMessage, (e as Error).message);
+        return undefined;
+      }
+    }
+    const node = this.deps.store.nodes.get(nodeId)!;
+    const session = this.deps.registry.attach({
+      nodeId,
+      clusterName: node.clusterName,
+      nodeName: node.nodeName,
+      link: { send, close },
+      seq: 0,
+      cpuLoad: 0,
+      memLoad: 0,
+      sentGeneration: 0,
+      ackedGeneration: 0,
+      actualNamespaces: [],
+    });
+    send({
+      type: 'welcome',
+      protocolVersion: PROTOCOL_VERSION,
+      nodeId,
+      nodeName: node.nodeName,
+      clusterName: node.clusterName,
+      heartbeatMs: this.opts.heartbeatMs,
+      graceMs: this.opts.graceMs,
+      ...(credential ? { credential } : {}),
+    });
+    this.deps.desired.push(session);
+    this.deps.log.info('agent connected', { nodeName: node.nodeName, clusterName: node.clusterName, enrolled: !!credential });
+    return session;
+  }
+
+  private onMessage(s: Session, msg: AgentMessage, close: (code: number, reason: string) => void, log: Logger): void {
+    switch (msg.type) {
+      case 'heartbeat':
+        this.deps.registry.heartbeat(s, msg.seq, msg.cpuLoad, msg.memLoad);
+        return;
+      case 'facts':
+        void this.deps.nodes.report(s.nodeId, msg.facts).catch((e: Error) => log.error('saving facts failed', { error: e.message }));
+        return;
+      case 'ack':
+        s.ackedGeneration = Math.max(s.ackedGeneration, msg.generation);
+        return;
+      case 'status':
+        s.actualNamespaces = msg.namespaces;
+        s.lastError = msg.error;
+        return;
+      case 'response':
+        this.deps.registry.respond(s, msg.id, msg.ok, msg.result, msg.error);
+        return;
+      case 'goodbye':
+        this.deps.registry.detach(s, `agent left: ${msg.reason}`);
+        close(CloseCode.normal, 'goodbye');
+        return;
+      case 'hello':
+        close(CloseCode.badMessage, 'hello was already received');
+        return;
+    }
+  }
+}
+
+function refuse(socket: Duplex, status: number, message: string): void {
+  const body = JSON.stringify({ code: status, message });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import type { HubMessage } from '../../../shared/src/protocol.js';
+import { AppError } from '../errors.js';
+import type { EventBus } from '../services/events.js';
+import type { Clock } from '../services/tokens.js';
+import { isReady, type Liveness } from './readiness.js';
+
+/** The socket side of a session, as the registry needs it. */
+export interface AgentLink {
+  send(msg: HubMessage): void;
+  close(code: number, reason: string): void;
+}
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** One connected agent. */
+export interface Session extends Liveness {
+  nodeId: string;
+  clusterName: string;
+  nodeName: string;
+  link: AgentLink;
+  connectedAt: number;
+  seq: number;
+  cpuLoad: number;
+  memLoad: number;
+  /** Readiness as last published (the sweep compares it with the live value). */
+  ready: boolean;
+  sentGeneration: number;
+  ackedGeneration: number;
+  actualNamespaces: string[];
+  lastError?: string;
+  pending: Map<string, Pending>;
+}
+
+/**
+ * Agent sessions in memory. Readiness is computed from the last heartbeat on every read; one
+ * sweep for all nodes (no timer per node) publishes readiness changes as events.
+ */
+export class AgentRegistry {
+  private readonly sessions = new Map<string, Session>();
+  private readonly readyByCluster = new Map<string, number>();
+  heartbeatsReceived = 0;
+
+  constructor(
+    private readonly clock: Clock,
+    readonly graceMs: number,
+    private readonly events: EventBus,
+  ) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  get(nodeId: string): Session | undefined {
+    return this.sessions.get(nodeId);
+  }
+
+  all(): IterableIterator<Session> {
+    return this.sessions.values();
+  }
+
+  isReady(nodeId: string, now = this.clock.now()): boolean {
+    return isReady(this.sessions.get(nodeId), now, this.graceMs);
+  }
+
+  /** Starts a session; an older session of the same node is closed (the newer connection wins). */
+  attach(s: Omit<Session, 'ready' | 'pending' | 'connected' | 'lastHeartbeat' | 'connectedAt'>): Session {
+    const now = this.clock.now();
+    const old = this.sessions.get(s.nodeId);
+    const session: Session = { ...s, connected: true, lastHeartbeat: now, connectedAt: now, ready: old?.ready ?? false, pending: new Map() };
+    if (old) {
+      old.connected = false;
+      this.failPending(old, 'the agent reconnected');
+      old.link.close(4000, 'replaced by a newer connection');
+    }
+    this.sessions.set(s.nodeId, session);
+    this.setReady(session, true, 'agent connected');
+    return session;
+  }
+
+  heartbeat(session: Session, seq: number, cpuLoad: number, memLoad: number): void {
+    if (this.sessions.get(session.nodeId) !== session) return;
+    this.heartbeatsReceived++;
+    session.lastHeartbeat = this.clock.now();
+    session.seq = seq;
+    session.cpuLoad = cpuLoad;
+    session.memLoad = memLoad;
+    if (!session.ready) this.setReady(session, true, 'heartbeat resumed');
+  }
+
+  /** Ends a session: the node is not ready at once. */
+  detach(session: Session, reason: string): void {
+    session.connected = false;
+    this.failPending(session, `node disconnected: ${reason}`);
+    if (this.sessions.get(session.nodeId) !== session) return;
+    this.sessions.delete(session.nodeId);
+    this.setReady(session, false, reason);
+  }
+
+  /** Publishes readiness changes of nodes whose heartbeats went stale; O(sessions), run on one timer. */
+  sweep(): number {
+    const now = this.clock.now();
+    let changed = 0;
+    for (const s of this.sessions.values()) {
+      const live = isReady(s, now, this.graceMs);
+      if (live !== s.ready) {
+        this.setReady(s, live, live ? 'heartbeat resumed' : `no heartbeat for ${now - s.lastHeartbeat} ms`);
+        changed++;
+      }
+    }
+    return changed;
+  }
+
+  private setReady(s: Session, ready: boolean, reason: string): void {
+    if (s.ready === ready) return;
+    s.ready = ready;
+    const at = this.clock.now();
+    const before = this.readyByCluster.get(s.clusterName) ?? 0;
+    const after = before + (ready ? 1 : -1);
+    this.readyByCluster.set(s.clusterName, after);
+    this.events.publish({ kind: 'node.ready', clusterName: s.clusterName, nodeName: s.nodeName, ready, at, reason });
+    if ((before === 0) !== (after === 0)) this.events.publish({ kind: 'cluster.ready', clusterName: s.clusterName, ready: after > 0, at });
+  }
+
+  /** Sends a request to a node's agent and waits for its response (correlated by id). */
+  request(nodeId: string, method: string, params: Record<string, unknown>, timeoutMs = 10_000): Promise<unknown> {
+    const s = this.sessions.get(nodeId);
+    if (!s || !s.connected) return Promise.reject(new AppError(503, 'the node is not connected'));
+    const id = randomUUID();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        s.pending.delete(id);
+        reject(new AppError(503, `the node did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      s.pending.set(id, { resolve, reject, timer });
+      s.link.send({ type: 'request', id, method, params });
+    });
+  }
+
+  respond(s: Session, id: string, ok: boolean, result: unknown, error?: string): void {
+    const p = s.pending.get(id);
+    if (!p) return;
+    s.pending.delete(id);
+    clearTimeout(p.timer);
+    if (ok) p.resolve(result);
+    else p.reject(new AppError(503, `the node answered: ${error ?? 'error'}`));
+  }
+
+  private failPending(s: Session, why: string): void {
+    for (const p of s.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(new AppError(503, why));
+    }
+    s.pending.clear();
+  }
+}
