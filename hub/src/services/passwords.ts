@@ -25,8 +25,15 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const [N, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
   const salt = Buffer.from(parts[4]!, 'base64url');
   const want = Buffer.from(parts[5]!, 'base64url');
-  if (!N || !r || !p || want.length !== KEYLEN) return false;
-  const got = await derive(password, salt, { N, r, p });
+  const within = (v: number, max: number) => Number.isSafeInteger(v) && v >= 1 && v <= max;
+  // Costs beyond these are not ours and could exhaust memory; scrypt refuses others (N not a power of 2).
+  if (!within(N, 1 << 20) || !within(r, 32) || !within(p, 16) || want.length !== KEYLEN) return false;
+  let got: Buffer;
+  try {
+    got = await derive(password, salt, { N, r, p });
+  } catch {
+    return false;
+  }
   return timingSafeEqual(got, want);
 }
 
