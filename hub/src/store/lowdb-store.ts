@@ -74,6 +74,8 @@ export async function openLowdbStore(dataDir: string, log: Logger, now: () => nu
 export class LowdbStore implements Store {
   private lastGood = '';
   private inFlight = false;
+  /** The batch being written now; flush() waits for it too. */
+  private writing: Waiter | null = null;
   private next: Waiter | null = null;
   private userById = new Map<number, UserRecord>();
   private userByName = new Map<string, UserRecord>();
@@ -153,6 +155,7 @@ export class LowdbStore implements Store {
     if (!batch || this.inFlight) return;
     this.next = null;
     this.inFlight = true;
+    this.writing = batch;
     try {
       await this.saveNow();
       batch.resolve();
@@ -166,12 +169,14 @@ export class LowdbStore implements Store {
       this.next = null;
     } finally {
       this.inFlight = false;
+      this.writing = null;
       if (this.next) setImmediate(() => void this.runWrite());
     }
   }
 
   flush(): Promise<void> {
-    return this.next ? this.next.promise : Promise.resolve();
+    const last = this.next ?? this.writing;
+    return last ? last.promise : Promise.resolve();
   }
 
   async close(): Promise<void> {
