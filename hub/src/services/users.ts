@@ -177,7 +177,10 @@ export class UserService {
     const u = this.visible(c, id);
     if (u.isSystemAdmin && c.role !== 4) throw forbidden("only the system administrator changes the system administrator's password");
     const passwordHash = await hashPassword(password);
-    await this.store.users.update(id, { passwordHash, sessionEpoch: u.sessionEpoch + 1 });
+    // Re-read: while the hash was computed the user may have been deleted or their sessions ended again.
+    const current = this.store.users.get(id);
+    if (!current) throw notFound(`user ${id}`);
+    await this.store.users.update(id, { passwordHash, sessionEpoch: current.sessionEpoch + 1 });
   }
 
   async audit(c: Caller, id: number, status: UserStatus): Promise<UserRecord> {
@@ -199,7 +202,10 @@ export class UserService {
     }
     if (oldPassword === password) throw invalid('the new password must differ from the old one');
     const passwordHash = await hashPassword(password);
-    const u = await this.store.users.update(c.user.id, { passwordHash, sessionEpoch: c.user.sessionEpoch + 1 });
+    // The session may have ended (account deleted, forbidden, password reset) while hashing.
+    const current = this.store.users.get(c.user.id);
+    if (!current || current.sessionEpoch !== c.claims.epoch) throw unauthorized('your session ended; log in again');
+    const u = await this.store.users.update(c.user.id, { passwordHash, sessionEpoch: current.sessionEpoch + 1 });
     return this.tokens.issue(u.id, u.sessionEpoch);
   }
 }
