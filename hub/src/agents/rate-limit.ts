@@ -14,7 +14,9 @@ export class TokenBucket {
 
   /** Takes one token; false when the bucket is empty. */
   take(now: number): boolean {
-    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    // A wall clock may step backwards (NTP); that must not drain the bucket.
+    const elapsed = Math.max(0, now - this.last);
+    this.tokens = Math.min(this.capacity, this.tokens + (elapsed / 1000) * this.perSecond);
     this.last = now;
     if (this.tokens < 1) return false;
     this.tokens -= 1;
