@@ -25,8 +25,12 @@ export function composeFacts(r: RawFacts): Facts {
   // Each block device once: bind mounts and subvolumes show the same device several times.
   const seen = new Map<string, number>();
   for (const f of r.filesystems ?? []) {
-    if (!f.fs || !f.fs.startsWith('/dev/') || !LOCAL_FS.has((f.type ?? '').toLowerCase())) continue;
-    seen.set(f.fs, Math.max(seen.get(f.fs) ?? 0, nonNegInt(f.size)));
+    const type = (f.type ?? '').toLowerCase();
+    if (!f.fs || !LOCAL_FS.has(type)) continue;
+    // ZFS datasets name their pool ("tank/data"), not a /dev path: the pool is the device.
+    const device = f.fs.startsWith('/dev/') ? f.fs : type === 'zfs' ? `zfs:${f.fs.split('/')[0]}` : undefined;
+    if (!device) continue;
+    seen.set(device, Math.max(seen.get(device) ?? 0, nonNegInt(f.size)));
   }
   const disk = [...seen.values()].reduce((a, b) => a + b, 0);
   const gpuMb = (r.gpus ?? []).reduce((a, g) => a + nonNegInt(g.vram), 0);
