@@ -1,6 +1,6 @@
 import { schedule, type ScheduledTask } from 'node-cron';
 import type { Logger } from '../../shared/src/log.js';
-import { PROTOCOL_VERSION, type Desired, type Facts, type Hello, type Welcome } from '../../shared/src/protocol.js';
+import { PROTOCOL_VERSION, type Desired, type Facts, type Hello, type InstanceStatus, type Welcome } from '../../shared/src/protocol.js';
 import { VERSION } from '../../shared/src/version.js';
 import type { AgentConfig } from './config.js';
 import { HubLink } from './link.js';
@@ -26,6 +26,10 @@ export class Agent {
   private link: HubLink;
   private factsTask?: ScheduledTask;
   private applying: Promise<void> = Promise.resolve();
+  private reconcileTimer?: NodeJS.Timeout;
+  private lastStatus = '';
+  private lastStatusAt = 0;
+  private queued = false;
 
   constructor(private readonly d: AgentDeps) {
     this.link = new HubLink(
@@ -34,7 +38,7 @@ export class Agent {
         hello: () => this.hello(),
         welcome: (w) => this.onWelcome(w),
         desired: (m) => this.onDesired(m),
-        request: (method) => Promise.reject(new Error(`unknown request ${method}`)),
+        request: (method, params) => this.onRequest(method, params),
         refused: (why) => this.onRefused(why),
       },
     );
@@ -63,12 +67,15 @@ export class Agent {
       this.d.log.info('enforcing the saved desired state until the hub answers', { generation: this.desired.generation });
       this.enforce();
     }
+    // Containers are checked on a timer too, so a killed one is replaced while the hub is away.
+    this.reconcileTimer = setInterval(() => this.enforce(), this.d.config.reconcileMs);
     this.facts = await this.d.collectFacts();
     this.factsTask = schedule(this.d.config.factsCron, () => this.refreshFacts(), { name: 'facts', noOverlap: true });
     this.link.start();
   }
 
   async stop(reason: string): Promise<void> {
+    clearInterval(this.reconcileTimer);
     await this.factsTask?.destroy();
     await this.link.stop(reason);
     await this.applying;
@@ -93,6 +100,7 @@ export class Agent {
       await this.d.files.saveIdentity(this.identity);
       this.d.log.info('enrolled; node identity saved', { nodeId: w.nodeId });
     }
+    this.lastStatus = ''; // the hub needs a full report after each (re)connect
     this.d.print(`agent connected node=${w.nodeName} cluster=${w.clusterName}`);
   }
 
@@ -108,26 +116,45 @@ export class Agent {
   }
 
   private async onDesired(m: Desired): Promise<void> {
-    this.desired = { generation: m.generation, namespaces: m.namespaces };
+    this.desired = { generation: m.generation, namespaces: m.namespaces, workloads: m.workloads };
     await this.d.files.saveDesired(this.desired);
     this.link.send({ type: 'ack', generation: m.generation });
     this.enforce();
   }
 
-  /** Applies the latest desired state, one reconcile at a time, and reports what exists. */
+  /** Applies the latest desired state, one reconcile at a time, and reports what exists when it changed. */
   private enforce(): void {
+    if (this.queued) return;
+    this.queued = true;
     this.applying = this.applying.then(async () => {
+      this.queued = false;
       const want = this.desired;
       if (!want) return;
+      let report: { namespaces: string[]; instances: InstanceStatus[]; error?: string };
       try {
-        const r = await this.d.runtime.applyNamespaces(want.namespaces);
-        this.link.send({ type: 'status', generation: want.generation, namespaces: r.namespaces, ...(r.error ? { error: r.error } : {}) });
+        report = await this.d.runtime.reconcile(want);
       } catch (e) {
         const error = (e as Error).message;
         this.d.log.warn('reconcile failed', { error });
-        this.link.send({ type: 'status', generation: want.generation, namespaces: [], error });
+        report = { namespaces: [], instances: [], error };
+      }
+      const text = JSON.stringify(report);
+      const now = Date.now();
+      if (text === this.lastStatus && now - this.lastStatusAt < 30_000) return;
+      if (this.link.send({ type: 'status', generation: want.generation, ...report })) {
+        this.lastStatus = text;
+        this.lastStatusAt = now;
       }
     });
+  }
+
+  private async onRequest(method: string, params: Record<string, unknown>): Promise<unknown> {
+    if (method === 'logs') {
+      const instanceId = String(params.instanceId ?? '');
+      const tail = Math.min(10_000, Math.max(1, Number(params.tail) || 100));
+      return { lines: await this.d.runtime.logs(instanceId, tail) };
+    }
+    throw new Error(`unknown request ${method}`);
   }
 
   private async refreshFacts(): Promise<void> {

@@ -14,6 +14,10 @@ const agentEnvSchema = z.object({
   AGENT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], 'must be one of debug, info, warn, error').default('info'),
   /** How often facts are re-read (node-cron expression); they are sent only when they changed. */
   AGENT_FACTS_CRON: z.string().min(1).default('*/1 * * * *'),
+  /** Host-path prefixes workloads may mount, comma-separated (none by default). */
+  AGENT_HOSTPATH_ALLOW: z.string().default(''),
+  /** How often the agent re-checks its containers against the desired state. */
+  AGENT_RECONCILE_MS: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().min(200).max(600_000)).default(3000),
 });
 
 export interface AgentConfig {
@@ -25,6 +29,8 @@ export interface AgentConfig {
   runtime: 'docker' | 'none';
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   factsCron: string;
+  hostPathAllow: string[];
+  reconcileMs: number;
 }
 
 export class AgentConfigError extends Error {}
@@ -68,5 +74,7 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv, path: string): AgentConf
     runtime: e.AGENT_RUNTIME,
     logLevel: e.AGENT_LOG_LEVEL,
     factsCron: e.AGENT_FACTS_CRON,
+    hostPathAllow: e.AGENT_HOSTPATH_ALLOW.split(',').map((p) => p.trim()).filter(Boolean),
+    reconcileMs: e.AGENT_RECONCILE_MS,
   };
 }

@@ -1,50 +1,173 @@
 import Docker from 'dockerode';
-import type { Runtime } from './runtime.js';
+import type { InstanceStatus, WorkloadSpec } from '../../shared/src/protocol.js';
+import type { Logger } from '../../shared/src/log.js';
+import { createOptions, demuxLogLines, LABEL, type Owner } from './docker-spec.js';
+import type { ActualNode, DesiredNode, Runtime } from './runtime.js';
 
-/** Docker objects carry these labels; an agent touches only objects with its own vsm.node (CONTRACT.md). */
-export const LABEL = { node: 'vsm.node', cluster: 'vsm.cluster', namespace: 'vsm.namespace', app: 'vsm.app' } as const;
+type ContainerInfo = Docker.ContainerInfo;
 
-/** Namespaces as Docker networks named ns<businessId>, through dockerode. */
+/** Namespaces as Docker networks `ns<id>`, workloads as labelled containers, through dockerode. */
 export class DockerRuntime implements Runtime {
   readonly kind = 'docker' as const;
+  private pulling = new Set<string>();
 
   constructor(
     private readonly docker: Docker,
-    private readonly nodeName: string,
-    private readonly clusterName: () => string,
+    private readonly owner: () => Owner,
+    private readonly log: Logger,
   ) {}
 
-  async applyNamespaces(desired: string[]): Promise<{ namespaces: string[]; error?: string }> {
+  async reconcile(want: DesiredNode): Promise<ActualNode> {
     const errors: string[] = [];
+    const namespaces = await this.reconcileNetworks(want.namespaces, errors);
+    const instances = await this.reconcileContainers(want.workloads, new Set(namespaces));
+    return errors.length ? { namespaces, instances, error: errors.join('; ') } : { namespaces, instances };
+  }
+
+  private async reconcileNetworks(desired: string[], errors: string[]): Promise<string[]> {
+    const me = this.owner();
     const networks = await this.docker.listNetworks();
-    const byName = new Map(networks.map((n) => [n.Name, n]));
+    const names = new Set(networks.map((n) => n.Name));
     for (const ns of desired) {
-      if (byName.has(ns)) continue; // another agent on this Docker host may own it; using it is fine
+      if (names.has(ns)) continue; // another agent on this Docker host may own it; sharing it is fine
       try {
         await this.docker.createNetwork({
           Name: ns,
           Driver: 'bridge',
           CheckDuplicate: true,
-          Labels: { [LABEL.node]: this.nodeName, [LABEL.cluster]: this.clusterName(), [LABEL.namespace]: ns },
+          Labels: { [LABEL.node]: me.nodeName, [LABEL.cluster]: me.clusterName, [LABEL.namespace]: ns },
         });
+        names.add(ns);
+        this.log.info('namespace network created', { namespace: ns });
       } catch (e) {
         const msg = (e as Error).message;
-        if (!/already exists/i.test(msg)) errors.push(`create network ${ns}: ${msg}`);
+        if (/already exists/i.test(msg)) names.add(ns);
+        else errors.push(`create network ${ns}: ${msg}`);
       }
     }
     const want = new Set(desired);
     for (const n of networks) {
       const labels = n.Labels ?? {};
-      if (labels[LABEL.node] !== this.nodeName || !labels[LABEL.namespace] || want.has(n.Name)) continue;
+      if (labels[LABEL.node] !== me.nodeName || !labels[LABEL.namespace] || want.has(n.Name)) continue;
+      await this.removeNamespaceContainers(n.Name);
       try {
         await this.docker.getNetwork(n.Id).remove();
+        names.delete(n.Name);
+        this.log.info('namespace network removed', { namespace: n.Name });
       } catch (e) {
         errors.push(`remove network ${n.Name}: ${(e as Error).message}`);
       }
     }
-    const after = new Set((await this.docker.listNetworks()).map((n) => n.Name));
-    const present = desired.filter((ns) => after.has(ns));
-    return errors.length ? { namespaces: present, error: errors.join('; ') } : { namespaces: present };
+    return desired.filter((ns) => names.has(ns));
+  }
+
+  private async removeNamespaceContainers(ns: string): Promise<void> {
+    const list = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL.node}=${this.owner().nodeName}`, `${LABEL.namespace}=${ns}`] } });
+    for (const c of list) await this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+  }
+
+  private async mine(): Promise<ContainerInfo[]> {
+    return this.docker.listContainers({ all: true, filters: { label: [`${LABEL.node}=${this.owner().nodeName}`, LABEL.instance] } });
+  }
+
+  private async reconcileContainers(workloads: WorkloadSpec[], namespaces: Set<string>): Promise<InstanceStatus[]> {
+    const want = new Map(workloads.map((w) => [w.instanceId, w]));
+    const existing = new Map<string, ContainerInfo>();
+    for (const c of await this.mine()) {
+      const id = c.Labels[LABEL.instance]!;
+      const w = want.get(id);
+      if (!w || c.Labels[LABEL.spec] !== w.specHash || existing.has(id)) {
+        await this.docker.getContainer(c.Id).remove({ force: true }).catch((e: Error) => this.log.warn('remove failed', { instanceId: id, error: e.message }));
+        this.log.info('container removed', { instanceId: id, reason: w ? 'spec changed' : 'no longer desired' });
+        continue;
+      }
+      existing.set(id, c);
+    }
+    const out: InstanceStatus[] = [];
+    for (const w of workloads) {
+      const c = existing.get(w.instanceId);
+      if (c) {
+        if (c.State === 'exited' || c.State === 'created') await this.docker.getContainer(c.Id).start().catch(() => undefined);
+        out.push(await this.statusOf(w, c.Id));
+        continue;
+      }
+      if (!namespaces.has(w.namespace)) {
+        out.push({ instanceId: w.instanceId, specHash: w.specHash, state: 'error', restarts: 0, startedAt: 0, error: `namespace ${w.namespace} is not present on this node` });
+        continue;
+      }
+      out.push(await this.create(w));
+    }
+    return out;
+  }
+
+  private async create(w: WorkloadSpec): Promise<InstanceStatus> {
+    const base = { instanceId: w.instanceId, specHash: w.specHash, restarts: 0, startedAt: 0 };
+    if (this.pulling.has(w.image)) return { ...base, state: 'pulling' };
+    try {
+      const opts = createOptions(w, this.owner());
+      if (!(await this.hasImage(w.image))) {
+        this.pulling.add(w.image);
+        try {
+          await this.pull(w);
+        } finally {
+          this.pulling.delete(w.image);
+        }
+      }
+      const container = await this.docker.createContainer(opts);
+      await container.start();
+      this.log.info('container started', { instanceId: w.instanceId, app: w.appName, version: w.version });
+      return this.statusOf(w, container.id);
+    } catch (e) {
+      const error = (e as Error).message;
+      this.log.warn('container could not be started', { instanceId: w.instanceId, error });
+      return { ...base, state: 'error', error };
+    }
+  }
+
+  private async hasImage(image: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async pull(w: WorkloadSpec): Promise<void> {
+    const stream = await this.docker.pull(w.image, w.pullAuth ? { authconfig: w.pullAuth } : {});
+    await new Promise<void>((resolve, reject) =>
+      this.docker.modem.followProgress(stream, (err: Error | null, out: { error?: string }[]) => {
+        const failed = err ?? out.find((o) => o.error);
+        if (failed) reject(new Error(`pull ${w.image}: ${err ? err.message : (failed as { error: string }).error}`));
+        else resolve();
+      }),
+    );
+  }
+
+  private async statusOf(w: WorkloadSpec, containerId: string): Promise<InstanceStatus> {
+    const base = { instanceId: w.instanceId, specHash: w.specHash, containerId };
+    try {
+      const info = await this.docker.getContainer(containerId).inspect();
+      const st = info.State;
+      const startedAt = Date.parse(st.StartedAt);
+      return {
+        ...base,
+        state: st.Running ? 'running' : st.Status === 'created' ? 'creating' : 'exited',
+        ...(st.Running ? {} : { exitCode: st.ExitCode }),
+        restarts: info.RestartCount ?? 0,
+        startedAt: Number.isFinite(startedAt) && startedAt > 0 ? startedAt : 0,
+        ...(st.Error ? { error: st.Error } : {}),
+      };
+    } catch (e) {
+      return { ...base, state: 'error', restarts: 0, startedAt: 0, error: (e as Error).message };
+    }
+  }
+
+  async logs(instanceId: string, tail: number): Promise<string[]> {
+    const c = (await this.mine()).find((x) => x.Labels[LABEL.instance] === instanceId);
+    if (!c) throw new Error(`instance ${instanceId} has no container on this node`);
+    const buf = (await this.docker.getContainer(c.Id).logs({ stdout: true, stderr: true, tail, follow: false })) as unknown as Buffer;
+    return demuxLogLines(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)));
   }
 
   async close(): Promise<void> {}

@@ -20,7 +20,12 @@ async function main(): Promise<void> {
   let agent: Agent | undefined;
   if (config.runtime === 'docker') {
     try {
-      runtime = new DockerRuntime(await connectDocker(), config.nodeName, () => agent?.clusterName ?? '');
+      const docker = await connectDocker();
+      runtime = new DockerRuntime(
+        docker,
+        () => ({ nodeName: config.nodeName, clusterName: agent?.clusterName ?? '', hostPathAllow: config.hostPathAllow }),
+        log,
+      );
     } catch (e) {
       log.warn('Docker is not reachable; this node reports facts and heartbeats but runs no workloads', { error: (e as Error).message });
     }

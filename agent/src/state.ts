@@ -1,6 +1,7 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { workloadSpec } from '../../shared/src/protocol.js';
 
 /** The node's identity, issued by the hub on first join. */
 export const identitySchema = z.object({
@@ -16,6 +17,7 @@ export type Identity = z.infer<typeof identitySchema>;
 export const savedDesiredSchema = z.object({
   generation: z.number().int(),
   namespaces: z.array(z.string()),
+  workloads: z.array(workloadSpec).default([]),
 });
 export type SavedDesired = z.infer<typeof savedDesiredSchema>;
 

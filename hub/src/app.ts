@@ -7,6 +7,7 @@ import type { HubContext } from './context.js';
 import { AppError } from './errors.js';
 import type { HubEnv } from './http/env.js';
 import { adminUserRoutes } from './routes/admin-users.js';
+import { appRoutes } from './routes/apps.js';
 import { authorizationRoutes } from './routes/authorization.js';
 import { businessRoutes } from './routes/business.js';
 import { clusterRoutes } from './routes/clusters.js';
@@ -49,6 +50,7 @@ export function createApp(ctx: HubContext) {
   app.route('/', businessRoutes(ctx));
   app.route('/', clusterRoutes(ctx));
   app.route('/', nodeRoutes(ctx));
+  app.route('/', appRoutes(ctx));
 
   app.notFound((c) => c.json({ code: 404, message: `no such endpoint: ${c.req.method} ${c.req.path}` }, 404));
 

@@ -20,6 +20,7 @@ export const hubEnvSchema = z.object({
   HUB_TOKEN_TTL_S: intIn(60, 30 * 24 * 3600).default(3600),
   HUB_HEARTBEAT_MS: intIn(100, 600_000).default(5000),
   HUB_NODE_GRACE_MS: intIn(200, 3_600_000).default(15000),
+  HUB_RESCHEDULE_DELAY_MS: intIn(0, 24 * 3600_000).default(30_000),
   HUB_REGISTRY_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   HUB_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], 'must be one of debug, info, warn, error').default('info'),
 });
@@ -33,6 +34,8 @@ export interface HubConfig {
   tokenTtlS: number;
   heartbeatMs: number;
   nodeGraceMs: number;
+  /** Extra wait after the grace before replicas of a lost node move elsewhere. */
+  rescheduleDelayMs: number;
   registryUrl?: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
@@ -66,6 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): HubConfig {
     tokenTtlS: e.HUB_TOKEN_TTL_S,
     heartbeatMs: e.HUB_HEARTBEAT_MS,
     nodeGraceMs: e.HUB_NODE_GRACE_MS,
+    rescheduleDelayMs: e.HUB_RESCHEDULE_DELAY_MS,
     registryUrl: e.HUB_REGISTRY_URL,
     logLevel: e.HUB_LOG_LEVEL,
   };

@@ -2,7 +2,11 @@ import type { Logger } from '../../shared/src/log.js';
 import type { HubConfig } from './config.js';
 import { DesiredStatePusher } from './agents/desired.js';
 import { AgentRegistry } from './agents/registry.js';
+import { AlertService } from './services/alerts.js';
+import { AppService } from './services/apps.js';
 import { BusinessService } from './services/businesses.js';
+import { DeployService } from './services/deploys.js';
+import { WorkloadController } from './services/workloads.js';
 import { ClusterService } from './services/clusters.js';
 import { EventBus } from './services/events.js';
 import { LoginThrottle } from './services/login-throttle.js';
@@ -28,6 +32,10 @@ export interface HubContext {
   desired: DesiredStatePusher;
   nodes: NodeService;
   clusters: ClusterService;
+  apps: AppService;
+  deploys: DeployService;
+  workloads: WorkloadController;
+  alerts: AlertService;
   /** Signs user and join tokens. */
   jwtKey: Uint8Array;
 }
@@ -53,6 +61,17 @@ export function createContext(d: ContextDeps): HubContext {
   const now = () => clock.now();
   const nodes = new NodeService(d.store, registry, events, d.log, now);
   const clusters = new ClusterService(d.store, registry, d.jwtKey, d.log, now);
+  const workloads = new WorkloadController(
+    d.store,
+    registry,
+    desired,
+    { graceMs: d.config.nodeGraceMs, rescheduleDelayMs: d.config.rescheduleDelayMs },
+    now,
+    d.log,
+  );
+  const apps = new AppService(d.store);
+  const deploys = new DeployService(d.store, registry, workloads, desired, d.log);
+  const alerts = new AlertService(d.store, registry, events, d.log, now);
   return {
     config: d.config,
     store: d.store,
@@ -68,6 +87,10 @@ export function createContext(d: ContextDeps): HubContext {
     desired,
     nodes,
     clusters,
+    apps,
+    deploys,
+    workloads,
+    alerts,
     jwtKey: d.jwtKey,
   };
 }

@@ -8,6 +8,7 @@ import { AgentGateway } from './agents/gateway.js';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createContext } from './context.js';
+import { startControllers } from './jobs/controllers.js';
 import { startJobs } from './jobs/index.js';
 import { loadOrCreateKey } from './secrets.js';
 import { generatePassword, isStrongPassword, PASSWORD_RULE } from './services/passwords.js';
@@ -43,7 +44,16 @@ async function main(): Promise<void> {
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   const gateway = new AgentGateway(
-    { store, registry: ctx.registry, nodes: ctx.nodes, desired: ctx.desired, joinKey: jwtKey, clock: ctx.clock, log },
+    {
+      store,
+      registry: ctx.registry,
+      nodes: ctx.nodes,
+      desired: ctx.desired,
+      joinKey: jwtKey,
+      clock: ctx.clock,
+      log,
+      onStatus: () => void ctx.workloads.tick(),
+    },
     { heartbeatMs: config.heartbeatMs, graceMs: config.nodeGraceMs },
   );
   server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
@@ -58,12 +68,14 @@ async function main(): Promise<void> {
 
   gateway.start();
   const stopJobs = startJobs(ctx);
+  const stopControllers = startControllers(ctx);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info('hub stopping', { signal });
     await stopJobs();
+    stopControllers();
     gateway.stop();
     server.close();
     server.closeAllConnections();

@@ -73,11 +73,67 @@ export const heartbeatMsg = z.object({
 
 export const factsMsg = z.object({ type: z.literal('facts'), facts: factsSchema });
 
+const portSpec = z.object({
+  containerPort: z.number().int().min(1).max(65535),
+  hostPort: z.number().int().min(1).max(65535).optional(),
+  protocol: z.enum(['tcp', 'udp']).default('tcp'),
+});
+
+const volumeSpec = z.object({
+  /** A named volume (scoped to the namespace by the agent) or an absolute host path. */
+  source: z.string().min(1).max(512),
+  target: z.string().min(1).max(512),
+  readOnly: z.boolean().default(false),
+});
+
+/** Pull credentials for a private repository; sent only to nodes that run its images. */
+const pullAuth = z.object({ serveraddress: z.string().max(512), username: z.string().max(256), password: z.string().max(1024) });
+
+/** One container the node must run. `specHash` changes whenever anything that needs a new container changes. */
+export const workloadSpec = z.object({
+  instanceId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
+  deployId: z.number().int().min(1),
+  namespace: z.string().regex(/^ns\d{1,15}$/),
+  appName: z.string().max(63),
+  version: z.string().max(32),
+  image: z.string().min(1).max(512),
+  command: z.array(z.string().max(4096)).max(256),
+  env: z.array(z.string().max(8192)).max(512),
+  ports: z.array(portSpec).max(64),
+  volumes: z.array(volumeSpec).max(64),
+  /** CPU limit in percent of one core (0 = none). */
+  maxCPU: z.number().min(0).max(100_000),
+  /** Memory limit and reservation in MB (0 = none). */
+  maxMemory: z.number().min(0).max(10_000_000),
+  minMemory: z.number().min(0).max(10_000_000),
+  gpu: z.number().int().min(0).max(64),
+  pullAuth: pullAuth.optional(),
+  specHash: z.string().max(128),
+});
+export type WorkloadSpec = z.infer<typeof workloadSpec>;
+
+/** What an agent sees of one instance. */
+export const instanceStatus = z.object({
+  instanceId: z.string().max(64),
+  specHash: z.string().max(128),
+  state: z.enum(['pending', 'pulling', 'creating', 'running', 'exited', 'error', 'removing']),
+  exitCode: z.number().int().optional(),
+  restarts: z.number().int().min(0),
+  /** Clock time (ms) the container last started, 0 if never. */
+  startedAt: z.number().min(0),
+  error: z.string().max(2000).optional(),
+  cpuPct: z.number().min(0).optional(),
+  memBytes: z.number().min(0).optional(),
+  containerId: z.string().max(128).optional(),
+});
+export type InstanceStatus = z.infer<typeof instanceStatus>;
+
 /** The whole desired state of one node; resent on connect and on every change. */
 export const desiredMsg = z.object({
   type: z.literal('desired'),
   generation: z.number().int().min(0),
   namespaces: z.array(z.string().max(64)).max(10_000),
+  workloads: z.array(workloadSpec).max(1000).default([]),
 });
 
 export const ackMsg = z.object({ type: z.literal('ack'), generation: z.number().int().min(0) });
@@ -87,6 +143,7 @@ export const statusMsg = z.object({
   type: z.literal('status'),
   generation: z.number().int().min(0),
   namespaces: z.array(z.string().max(64)).max(10_000),
+  instances: z.array(instanceStatus).max(1000).default([]),
   error: z.string().max(2000).optional(),
 });
 

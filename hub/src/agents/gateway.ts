@@ -56,6 +56,8 @@ export class AgentGateway {
       joinKey: Uint8Array;
       clock: Clock;
       log: Logger;
+      /** Called after each status report (the workload controller reacts). */
+      onStatus?: (s: Session) => void;
     },
     private readonly opts: GatewayOptions,
   ) {
@@ -248,7 +250,9 @@ export class AgentGateway {
         return;
       case 'status':
         s.actualNamespaces = msg.namespaces;
+        s.instances = new Map(msg.instances.map((i) => [i.instanceId, i]));
         s.lastError = msg.error;
+        this.deps.onStatus?.(s);
         return;
       case 'response':
         this.deps.registry.respond(s, msg.id, msg.ok, msg.result, msg.error);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { HubMessage } from '../../../shared/src/protocol.js';
+import type { HubMessage, InstanceStatus } from '../../../shared/src/protocol.js';
 import { AppError } from '../errors.js';
 import type { EventBus } from '../services/events.js';
 import type { Clock } from '../services/tokens.js';
@@ -32,6 +32,8 @@ export interface Session extends Liveness {
   sentGeneration: number;
   ackedGeneration: number;
   actualNamespaces: string[];
+  /** Instance states from the agent's last status report. */
+  instances: Map<string, InstanceStatus>;
   lastError?: string;
   pending: Map<string, Pending>;
 }
@@ -43,13 +45,24 @@ export interface Session extends Liveness {
 export class AgentRegistry {
   private readonly sessions = new Map<string, Session>();
   private readonly readyByCluster = new Map<string, number>();
+  /** Last heartbeat per node, kept after disconnects (to tell how long a node has been gone). */
+  private readonly lastSeenAt = new Map<string, number>();
+  private readonly startedAt: number;
   heartbeatsReceived = 0;
 
   constructor(
     private readonly clock: Clock,
     readonly graceMs: number,
     private readonly events: EventBus,
-  ) {}
+  ) {
+    this.startedAt = clock.now();
+  }
+
+  /** When the node was last heard from; the hub's start for nodes not seen since. */
+  lastSeen(nodeId: string): number {
+    const s = this.sessions.get(nodeId);
+    return s ? s.lastHeartbeat : (this.lastSeenAt.get(nodeId) ?? this.startedAt);
+  }
 
   get size(): number {
     return this.sessions.size;
@@ -68,10 +81,18 @@ export class AgentRegistry {
   }
 
   /** Starts a session; an older session of the same node is closed (the newer connection wins). */
-  attach(s: Omit<Session, 'ready' | 'pending' | 'connected' | 'lastHeartbeat' | 'connectedAt'>): Session {
+  attach(s: Omit<Session, 'ready' | 'pending' | 'connected' | 'lastHeartbeat' | 'connectedAt' | 'instances'>): Session {
     const now = this.clock.now();
     const old = this.sessions.get(s.nodeId);
-    const session: Session = { ...s, connected: true, lastHeartbeat: now, connectedAt: now, ready: old?.ready ?? false, pending: new Map() };
+    const session: Session = {
+      ...s,
+      connected: true,
+      lastHeartbeat: now,
+      connectedAt: now,
+      ready: old?.ready ?? false,
+      pending: new Map(),
+      instances: new Map(),
+    };
     if (old) {
       old.connected = false;
       this.failPending(old, 'the agent reconnected');
@@ -97,6 +118,7 @@ export class AgentRegistry {
     session.connected = false;
     this.failPending(session, `node disconnected: ${reason}`);
     if (this.sessions.get(session.nodeId) !== session) return;
+    this.lastSeenAt.set(session.nodeId, session.lastHeartbeat);
     this.sessions.delete(session.nodeId);
     this.setReady(session, false, reason);
   }

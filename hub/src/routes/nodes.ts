@@ -20,13 +20,15 @@ export function nodeRoutes(ctx: HubContext) {
   app.post('/v1/node/label', auth, async (c) => {
     const b = await body(c, nodeLabelBody);
     await ctx.nodes.addLabel(c.get('caller'), b.clusterName, b.nodeName, b.nodeLabel);
+    void ctx.workloads.tick();
     return ok(c);
   });
 
   app.delete('/v1/node/label', auth, async (c) => {
     const b = await body(c, nodeLabelDeleteBody);
-    await ctx.nodes.removeLabel(c.get('caller'), b.clusterName, b.nodeName, b.nodeLabel);
-    // deleteDeploy: deployments arrive with Application Management; until then there is nothing to remove.
+    const nodes = await ctx.nodes.removeLabel(c.get('caller'), b.clusterName, b.nodeName, b.nodeLabel);
+    if (b.deleteDeploy) await ctx.workloads.removeFromNodes(b.nodeLabel, new Set(nodes.map((n) => n.id)));
+    void ctx.workloads.tick();
     return ok(c);
   });
 

@@ -75,6 +75,8 @@ export class BusinessService {
     if (b.status === 3) throw notFound(`business ${id}`);
     const writes: Promise<unknown>[] = [this.store.businesses.update(id, { status: 3 })];
     for (const u of this.store.users.ofBusiness(id)) writes.push(this.store.users.update(u.id, { businessId: null }));
+    // Its workloads go with it; the namespace push below removes the containers everywhere.
+    for (const d of this.store.deploys.all().filter((x) => x.businessId === id)) writes.push(this.store.deploys.remove(d.id));
     await Promise.all(writes);
     this.log.info('business deleted', { businessId: id, wasApproved: b.status === 1 });
     if (b.status === 1) this.namespaces.changed();

@@ -31,6 +31,13 @@ export const PERMISSIONS = {
   'node.read': [2, 3, 4],
   'node.label': [4],
   'node.delete': [4],
+  'app.read': [2, 3, 4],
+  'app.write': [2, 3],
+  'deploy.create': [2, 3],
+  'deploy.read': [2, 3, 4],
+  'deploy.audit': [3, 4],
+  'deploy.delete': [2, 3, 4],
+  'alert.read': [2, 3, 4],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;

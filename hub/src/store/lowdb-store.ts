@@ -6,6 +6,8 @@ import type { Logger } from '../../../shared/src/log.js';
 import { DurableJsonFile } from './json-file.js';
 import { emptyData, migrate, StoreOpenError } from './migrations.js';
 import { byKey, pageOf } from './paging.js';
+import { alertRepo, appRepo, deployRepo, type StoreCore } from './workload-repos.js';
+import { externalRepoRepo, registryAccountRepo, repoProjectRepo } from './repository-repos.js';
 import {
   StoreWriteError,
   type BusinessPatch,
@@ -318,6 +320,14 @@ export class LowdbStore implements Store {
       return this.persist();
     },
   };
+
+  private core: StoreCore = { data: () => this.d, persist: () => this.persist(), nowS: () => this.nowS() };
+  apps = appRepo(this.core);
+  deploys = deployRepo(this.core);
+  alerts = alertRepo(this.core);
+  repoProjects = repoProjectRepo(this.core);
+  registryAccounts = registryAccountRepo(this.core);
+  externalRepos = externalRepoRepo(this.core);
 
   revocations: RevocationRepo = {
     has: (jti) => this.revoked.has(jti),

@@ -12,13 +12,19 @@ export const migrations: Record<number, (doc: Record<string, unknown>) => Record
 export function emptyData(): HubData {
   return {
     schemaVersion: SCHEMA_VERSION,
-    nextId: { user: 1, business: 1 },
+    nextId: { user: 1, business: 1, app: 1, deploy: 1, alert: 1, repoProject: 1, registryAccount: 1, externalRepo: 1 },
     users: [],
     businesses: [],
     revocations: [],
     settings: { privateProject: true, enableIngress: false, enableAlert: true, enableAdminAutoDeploy: true },
     clusters: [],
     nodes: [],
+    apps: [],
+    deploys: [],
+    alerts: [],
+    repoProjects: [],
+    registryAccounts: [],
+    externalRepos: [],
   };
 }
 
@@ -46,9 +52,14 @@ export function migrate(doc: unknown, file: string): { data: HubData; migratedFr
   for (const key of ['users', 'businesses', 'revocations'] as const) {
     if (!Array.isArray(d[key])) throw new StoreOpenError(`${file}: "${key}" is not a list`);
   }
-  for (const key of ['clusters', 'nodes'] as const) {
+  for (const key of ['clusters', 'nodes', 'apps', 'deploys', 'alerts', 'repoProjects', 'registryAccounts', 'externalRepos'] as const) {
     if (d[key] !== undefined && !Array.isArray(d[key])) throw new StoreOpenError(`${file}: "${key}" is not a list`);
   }
-  const data = { ...base, ...d, settings: { ...base.settings, ...(d.settings as object) } } as HubData;
+  const data = {
+    ...base,
+    ...d,
+    nextId: { ...base.nextId, ...(d.nextId as object) },
+    settings: { ...base.settings, ...(d.settings as object) },
+  } as HubData;
   return from < SCHEMA_VERSION ? { data, migratedFrom: from } : { data };
 }

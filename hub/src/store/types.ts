@@ -1,6 +1,7 @@
 /** Records the hub keeps, and the store interface every backend (lowdb today) implements. */
 
 import type { Facts } from '../../../shared/src/protocol.js';
+import type { ExternalRepoRepo, RegistryAccountRepo, RepoProjectRepo, RepositoryData } from './repository-repos.js';
 
 export type UserStatus = 0 | 1 | 2 | 3; // pending, approved, not approved, forbidden
 export type BusinessStatus = 0 | 1 | 2 | 3; // pending, approved, disapproved, deleted
@@ -77,15 +78,108 @@ export interface NodeRecord {
   updateTime: number;
 }
 
+export interface PortSpec {
+  containerPort: number;
+  hostPort?: number;
+  protocol: 'tcp' | 'udp';
+}
+
+export interface VolumeSpec {
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+/** One version of an application (the document's POST /v1/app fields). */
+export interface AppVersion {
+  version: string;
+  deployType: 'deployment' | 'daemonset';
+  image: string;
+  repositoryId?: string;
+  port: PortSpec[];
+  command: string[];
+  volume: VolumeSpec[];
+  env: string[];
+  replicas: number;
+  minReplicas: number;
+  maxReplicas: number;
+  minCPU: number;
+  maxCPU: number;
+  GPU: number;
+  isHPA: boolean;
+  targetCPUUtilization: number;
+  targetMemUtilization: number;
+  minMemory: number;
+  maxMemory: number;
+  maxUnavailable: number;
+  maxSurge: number;
+  minReadySeconds: number;
+  createTime: number;
+}
+
+export interface AppRecord {
+  id: number;
+  appName: string;
+  businessId: number;
+  userId: number;
+  versions: AppVersion[];
+  createTime: number;
+  updateTime: number;
+}
+
+/** One replica placed on one node. */
+export interface InstanceRecord {
+  instanceId: string;
+  nodeId: string;
+  version: string;
+  /** ms */
+  createTime: number;
+}
+
+/** 0 waiting for audit, 1 approved (running), 2 rejected, 3 superseded by a newer deploy of the app. */
+export type DeployStatus = 0 | 1 | 2 | 3;
+
+export interface DeployRecord {
+  id: number;
+  businessId: number;
+  appName: string;
+  version: string;
+  clusterNames: string[];
+  nodeLabel: string | null;
+  comment: string;
+  status: DeployStatus;
+  auditComment: string;
+  userId: number;
+  instances: InstanceRecord[];
+  nextInstance: number;
+  createTime: number;
+  updateTime: number;
+}
+
+export interface AlertRecord {
+  id: number;
+  kind: 'nodeNotReady' | 'nodeCpuHigh' | 'nodeMemoryHigh';
+  clusterName: string;
+  nodeName: string;
+  message: string;
+  createTime: number;
+}
+
 export interface HubData {
   schemaVersion: number;
-  nextId: { user: number; business: number };
+  nextId: { user: number; business: number; app: number; deploy: number; alert: number } & RepositoryData['nextId'];
   users: UserRecord[];
   businesses: BusinessRecord[];
   revocations: Revocation[];
   settings: HubSettings;
   clusters: ClusterRecord[];
   nodes: NodeRecord[];
+  apps: AppRecord[];
+  deploys: DeployRecord[];
+  alerts: AlertRecord[];
+  repoProjects: RepositoryData['repoProjects'];
+  registryAccounts: RepositoryData['registryAccounts'];
+  externalRepos: RepositoryData['externalRepos'];
 }
 
 export interface PageQuery {
@@ -162,7 +256,40 @@ export interface NodeRepo {
   remove(id: string): Promise<void>;
 }
 
+export type NewApp = Omit<AppRecord, 'id' | 'createTime' | 'updateTime'>;
+export type NewDeploy = Omit<DeployRecord, 'id' | 'createTime' | 'updateTime'>;
+export type DeployPatch = Partial<Pick<DeployRecord, 'status' | 'auditComment' | 'instances' | 'nextInstance' | 'version'>>;
+
+export interface AppRepo {
+  get(businessId: number, appName: string): AppRecord | undefined;
+  all(): readonly AppRecord[];
+  insert(a: NewApp): Promise<AppRecord>;
+  setVersions(id: number, versions: AppVersion[]): Promise<AppRecord>;
+  remove(id: number): Promise<void>;
+}
+
+export interface DeployRepo {
+  get(id: number): DeployRecord | undefined;
+  /** Every deploy; the records are live (callers must not change them). */
+  all(): readonly DeployRecord[];
+  insert(d: NewDeploy): Promise<DeployRecord>;
+  update(id: number, patch: DeployPatch): Promise<DeployRecord>;
+  remove(id: number): Promise<void>;
+}
+
+export interface AlertRepo {
+  all(): readonly AlertRecord[];
+  /** Keeps the newest `keep` alerts. */
+  insert(a: Omit<AlertRecord, 'id'>, keep: number): Promise<AlertRecord>;
+}
+
 export interface Store {
+  repoProjects: RepoProjectRepo;
+  registryAccounts: RegistryAccountRepo;
+  externalRepos: ExternalRepoRepo;
+  apps: AppRepo;
+  deploys: DeployRepo;
+  alerts: AlertRepo;
   users: UserRepo;
   clusters: ClusterRepo;
   nodes: NodeRepo;

@@ -1,0 +1,71 @@
+import type { Logger } from '../../../shared/src/log.js';
+import type { AgentRegistry } from '../agents/registry.js';
+import { pageOf } from '../store/paging.js';
+import type { AlertRecord, PageQuery, Store } from '../store/types.js';
+import type { EventBus } from './events.js';
+import { assertCan } from './permissions.js';
+import type { Caller } from './users.js';
+
+export const HIGH_LOAD_PCT = 80;
+export const HIGH_LOAD_FOR_MS = 30_000;
+const KEEP = 5000;
+
+/** Alerts (when enableAlert): node not ready, node CPU or memory above 80% for 30 s. */
+export class AlertService {
+  /** Since when each node's CPU/memory has been high, and whether that episode was alerted. */
+  private readonly high = new Map<string, { since: number; alerted: boolean }>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly registry: AgentRegistry,
+    private readonly events: EventBus,
+    private readonly log: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  start(): () => void {
+    return this.events.subscribe((e) => {
+      if (e.kind === 'node.ready' && !e.ready) {
+        void this.raise({ kind: 'nodeNotReady', clusterName: e.clusterName, nodeName: e.nodeName, message: `node ${e.nodeName} is not ready: ${e.reason}` });
+      }
+    });
+  }
+
+  private async raise(a: Omit<AlertRecord, 'id' | 'createTime'>): Promise<void> {
+    if (!this.store.settings().enableAlert) return;
+    try {
+      await this.store.alerts.insert({ ...a, createTime: Math.floor(this.now() / 1000) }, KEEP);
+      this.log.warn('alert', { kind: a.kind, clusterName: a.clusterName, nodeName: a.nodeName });
+    } catch (e) {
+      this.log.error('saving an alert failed', { error: (e as Error).message });
+    }
+  }
+
+  /** Checks heartbeat loads; run on a timer. */
+  checkLoad(): void {
+    const now = this.now();
+    for (const s of this.registry.all()) {
+      for (const [kind, value] of [['nodeCpuHigh', s.cpuLoad], ['nodeMemoryHigh', s.memLoad]] as const) {
+        const key = `${s.nodeId}:${kind}`;
+        if (value <= HIGH_LOAD_PCT) {
+          this.high.delete(key);
+          continue;
+        }
+        const h = this.high.get(key) ?? { since: now, alerted: false };
+        this.high.set(key, h);
+        if (!h.alerted && now - h.since >= HIGH_LOAD_FOR_MS) {
+          h.alerted = true;
+          const what = kind === 'nodeCpuHigh' ? 'CPU' : 'memory';
+          void this.raise({ kind, clusterName: s.clusterName, nodeName: s.nodeName, message: `node ${s.nodeName} ${what} above ${HIGH_LOAD_PCT}% for ${Math.round((now - h.since) / 1000)} s` });
+        }
+      }
+    }
+  }
+
+  list(c: Caller, q: PageQuery & { clusterName?: string }) {
+    assertCan(c.role, 'alert.read');
+    let rows: readonly AlertRecord[] = this.store.alerts.all();
+    if (q.clusterName) rows = rows.filter((a) => a.clusterName === q.clusterName);
+    return pageOf(rows, q);
+  }
+}
