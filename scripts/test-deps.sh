@@ -1,5 +1,50 @@
 #!/usr/bin/env bash
-# Installs and starts what the test suite needs when it is missing (run by `npm test`).
-# Each need is added here by the feature whose tests need it.
+# Installs and starts what the test suite needs when it is missing (run by `npm test`):
+# Debian's docker.io (dockerd started by hand: there is no init system), busybox-static for
+# test images built with `docker import`. Idempotent: a second run changes nothing.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+
 node -e 'const [maj] = process.versions.node.split(".").map(Number); if (maj < 20) { console.error(`node ${process.versions.node}: the project needs Node 20 or newer`); process.exit(1); }'
+
+APT_UPDATED=0
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ]; then echo "test-deps: need root to install ${missing[*]}" >&2; exit 1; fi
+  if [ $APT_UPDATED = 0 ]; then apt-get update -qq; APT_UPDATED=1; fi
+  echo "test-deps: installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_docker() {
+  apt_install docker.io busybox-static iptables
+  if docker info >/dev/null 2>&1; then return 0; fi
+  echo "test-deps: starting dockerd"
+  nohup dockerd >/tmp/vsm-dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && return 0
+    sleep 1
+  done
+  echo "test-deps: dockerd did not start; see /tmp/vsm-dockerd.log" >&2
+  tail -20 /tmp/vsm-dockerd.log >&2 || true
+  exit 1
+}
+
+# A tiny image from the machine's busybox-static (nothing can be pulled here).
+ensure_test_image() {
+  local tag=vsm-test/busybox:1.0
+  docker image inspect "$tag" >/dev/null 2>&1 && return 0
+  local root
+  root=$(mktemp -d)
+  mkdir -p "$root/bin" "$root/tmp"
+  cp "$(command -v busybox)" "$root/bin/busybox"
+  for applet in sh echo cat sleep ls true false env printf wget httpd date kill ps; do ln -s busybox "$root/bin/$applet"; done
+  tar -C "$root" -c . | docker import -c 'CMD ["/bin/sh"]' - "$tag" >/dev/null
+  rm -rf "$root"
+  echo "test-deps: built $tag"
+}
+
+ensure_docker
+ensure_test_image
