@@ -60,6 +60,15 @@ describe('who may call what', () => {
     }
   });
 
+  const forged = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl';
+  it.each(ENDPOINTS)('$method $path answers 401 without a token or with a bad one', async ({ method, path, body }) => {
+    for (const token of [undefined, 'garbage', forged, 'Bearer ']) {
+      const r = await hub.call(method, path, token === undefined ? { body } : { token, body });
+      expect(r.status, String(token)).toBe(401);
+      expect(r.body).toEqual({ code: 401, message: expect.any(String) });
+    }
+  });
+
   it('nothing above changed the data', () => {
     expect(hub.ctx.store.users.get(roles.a.member.id)?.status).toBe(1);
     expect(hub.ctx.store.businesses.all().filter((b) => b.status === 1)).toHaveLength(2);
