@@ -45,6 +45,7 @@ export class DockerRuntime implements Runtime {
         else errors.push(`create network ${ns}: ${msg}`);
       }
     }
+    await this.dropDuplicateNetworks(desired);
     const want = new Set(desired);
     for (const n of networks) {
       const labels = n.Labels ?? {};
@@ -59,6 +60,28 @@ export class DockerRuntime implements Runtime {
       }
     }
     return desired.filter((ns) => names.has(ns));
+  }
+
+  /**
+   * Two agents sharing one Docker host may both create `nsX` (Docker does not enforce unique
+   * names): every agent keeps the network with the smallest id and removes its own others.
+   */
+  private async dropDuplicateNetworks(desired: string[]): Promise<void> {
+    const me = this.owner().nodeName;
+    const want = new Set(desired);
+    const byName = new Map<string, Docker.NetworkInspectInfo[]>();
+    for (const n of await this.docker.listNetworks()) {
+      if (want.has(n.Name)) byName.set(n.Name, [...(byName.get(n.Name) ?? []), n]);
+    }
+    for (const list of byName.values()) {
+      if (list.length < 2) continue;
+      const keep = [...list].sort((a, b) => (a.Id < b.Id ? -1 : 1))[0]!;
+      for (const n of list) {
+        if (n.Id === keep.Id || n.Labels?.[LABEL.node] !== me) continue;
+        await this.docker.getNetwork(n.Id).remove().catch(() => undefined);
+        this.log.info('duplicate namespace network removed', { namespace: n.Name });
+      }
+    }
   }
 
   private async removeNamespaceContainers(ns: string): Promise<void> {
