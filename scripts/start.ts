@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { signJoinToken } from '../hub/src/agents/credentials.js';
+import { planLocalRegistry, startLocalRegistry } from './registry-local.js';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const dataDir = resolve(process.env.HUB_DATA_DIR ?? join(root, 'data'));
@@ -20,7 +21,9 @@ function run(script: string, env: NodeJS.ProcessEnv): ChildProcess {
 }
 
 async function main(): Promise<void> {
-  const hub = run('hub/src/main.js', { HUB_DATA_DIR: dataDir });
+  // With docker-registry installed, a local registry backs Repository Management.
+  const registry = await planLocalRegistry(process.env);
+  const hub = run('hub/src/main.js', { HUB_DATA_DIR: dataDir, ...(registry ? { HUB_REGISTRY_URL: registry.url } : {}) });
   const url = await new Promise<string>((res, rej) => {
     const lines = createInterface({ input: hub.stdout! });
     lines.on('line', (line) => {
@@ -31,6 +34,13 @@ async function main(): Promise<void> {
     hub.once('exit', (code) => rej(new Error(`the hub exited (${code}) before listening`)));
   });
   const port = new URL(url).port;
+  if (registry) {
+    const reg = startLocalRegistry(root, dataDir, registry, port);
+    children.push(reg);
+    reg.once('exit', (code) => {
+      if (!stopping) process.stderr.write(`start: the registry exited (${code}); repository endpoints answer 503\n`);
+    });
+  }
   const key = Buffer.from((await readFile(join(dataDir, 'jwt.key'), 'utf8')).trim(), 'base64url');
   const token = await signJoinToken(key, 'local', 3600, Date.now());
   const agent = run('agent/src/main.js', {

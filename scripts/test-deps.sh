@@ -46,5 +46,14 @@ ensure_test_image() {
   echo "test-deps: built $tag"
 }
 
+# Repository Management: Debian's docker-registry (each test run starts its own through
+# scripts/registry.sh, on a free loopback port) and openssl, which makes the certificate the
+# registry trusts. Package scripts cannot start services here (no init system).
+ensure_registry_tools() {
+  apt_install docker-registry openssl
+  docker-registry --version >/dev/null
+}
+
 ensure_docker
 ensure_test_image
+ensure_registry_tools

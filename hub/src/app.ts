@@ -12,6 +12,8 @@ import { authorizationRoutes } from './routes/authorization.js';
 import { businessRoutes } from './routes/business.js';
 import { clusterRoutes } from './routes/clusters.js';
 import { nodeRoutes } from './routes/nodes.js';
+import { registryTokenRoutes } from './routes/registry-token.js';
+import { repositoryRoutes } from './routes/repository.js';
 import { userRoutes } from './routes/users.js';
 import { StoreWriteError } from './store/types.js';
 
@@ -51,6 +53,8 @@ export function createApp(ctx: HubContext) {
   app.route('/', clusterRoutes(ctx));
   app.route('/', nodeRoutes(ctx));
   app.route('/', appRoutes(ctx));
+  app.route('/', repositoryRoutes(ctx));
+  app.route('/', registryTokenRoutes(ctx));
 
   app.notFound((c) => c.json({ code: 404, message: `no such endpoint: ${c.req.method} ${c.req.path}` }, 404));
 

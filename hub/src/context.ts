@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { Logger } from '../../shared/src/log.js';
 import type { HubConfig } from './config.js';
 import { DesiredStatePusher } from './agents/desired.js';
@@ -14,6 +15,10 @@ import { NamespaceService } from './services/namespaces.js';
 import { NodeService } from './services/nodes.js';
 import { TokenService, type Clock } from './services/tokens.js';
 import { UserService } from './services/users.js';
+import { createRepositoryServices } from './services/repository-context.js';
+import type { RepositoryService } from './services/repositories.js';
+import type { RegistryAccountService } from './services/repository-accounts.js';
+import type { ExternalRepoService } from './services/repository-third.js';
 import type { Store } from './store/types.js';
 
 /** Everything a route or job may use; time and the outside are passed in, never imported. */
@@ -38,6 +43,12 @@ export interface HubContext {
   alerts: AlertService;
   /** Signs user and join tokens. */
   jwtKey: Uint8Array;
+  /** Repository Management: projects, images and tags in the registry. */
+  repositories: RepositoryService;
+  /** Registry accounts and the registry's token service; agentPullAuth() for workloads. */
+  registryAccounts: RegistryAccountService;
+  /** External repositories; pullCredentials(businessId, repositoryId) gives agents the decrypted password. */
+  externalRepos: ExternalRepoService;
 }
 
 export interface ContextDeps {
@@ -46,6 +57,10 @@ export interface ContextDeps {
   log: Logger;
   jwtKey: Uint8Array;
   clock?: Clock;
+  /** Registry token signing key (HUB_DATA_DIR/registry-token.key); throwaway when absent. */
+  registryKey?: KeyObject;
+  /** Key of external repository passwords (HUB_DATA_DIR/repository-secret.key); throwaway when absent. */
+  secretKey?: Uint8Array;
 }
 
 export function createContext(d: ContextDeps): HubContext {
@@ -92,5 +107,6 @@ export function createContext(d: ContextDeps): HubContext {
     workloads,
     alerts,
     jwtKey: d.jwtKey,
+    ...createRepositoryServices({ config: d.config, store: d.store, log: d.log, clock, registryKey: d.registryKey, secretKey: d.secretKey }),
   };
 }

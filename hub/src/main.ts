@@ -11,6 +11,8 @@ import { createContext } from './context.js';
 import { startControllers } from './jobs/controllers.js';
 import { startJobs } from './jobs/index.js';
 import { loadOrCreateKey } from './secrets.js';
+import { loadOrCreateSigningKey } from './registry/keys.js';
+import { SECRET_KEY_FILE } from './registry/secret-box.js';
 import { generatePassword, isStrongPassword, PASSWORD_RULE } from './services/passwords.js';
 import { openLowdbStore } from './store/lowdb-store.js';
 import { StoreOpenError } from './store/migrations.js';
@@ -28,7 +30,9 @@ async function main(): Promise<void> {
   }
   const store = await openLowdbStore(config.dataDir, log);
   const jwtKey = await loadOrCreateKey(config.dataDir, 'jwt.key');
-  const ctx = createContext({ config, store, log, jwtKey });
+  const registryKey = await loadOrCreateSigningKey(config.dataDir);
+  const secretKey = await loadOrCreateKey(config.dataDir, SECRET_KEY_FILE);
+  const ctx = createContext({ config, store, log, jwtKey, registryKey, secretKey });
 
   const password = config.adminPassword ?? generatePassword();
   if (await ctx.users.ensureSystemAdmin(config.adminUser, password)) {

@@ -34,7 +34,7 @@ export function authorizationRoutes(ctx: HubContext) {
   app.get('/v1/authorization', auth, (c) => {
     const caller = c.get('caller');
     assertCan(caller.role, 'session.use');
-    return ok(c, { data: ctx.users.info(caller, false) });
+    return ok(c, { data: ctx.users.info(caller, ctx.registryAccounts.hasAccount(caller.user.id)) });
   });
 
   return app;
