@@ -38,6 +38,15 @@ export function createApp(ctx: HubContext) {
     });
   });
   app.use('*', secureHeaders());
+  // A declared length over the limit is refused before any of the body is read: Node's fetch
+  // then reliably sees the 413 (the streaming limit below alone raced with the upload).
+  app.use('*', async (c, next) => {
+    const declared = Number(c.req.header('content-length') ?? 0);
+    if (declared > MAX_BODY_BYTES) {
+      return c.json({ code: 413, message: `body must be at most ${MAX_BODY_BYTES} bytes` }, 413, { Connection: 'close' });
+    }
+    await next();
+  });
   app.use(
     '*',
     bodyLimit({

@@ -83,7 +83,12 @@ async function main(): Promise<void> {
     gateway.stop();
     server.close();
     server.closeAllConnections();
-    await store.close();
+    try {
+      await store.close();
+    } catch (e) {
+      log.error('the last store write failed; recent changes may be lost', { error: (e as Error).message });
+      process.exit(1);
+    }
     log.info('hub stopped; store flushed');
     process.exit(0);
   };

@@ -1,6 +1,7 @@
 import { createMiddleware } from 'hono/factory';
 import type { HubContext } from '../context.js';
 import { unauthorized } from '../errors.js';
+import { assertCan, type Action } from '../services/permissions.js';
 import { tokenFromHeader } from '../services/tokens.js';
 import type { HubEnv } from './env.js';
 
@@ -10,5 +11,12 @@ export const requireUser = (ctx: HubContext) =>
     const token = tokenFromHeader(c.req.header('authorization'));
     if (!token) throw unauthorized('an Authorization header with a token is required');
     c.set('caller', await ctx.users.authenticate(token));
+    await next();
+  });
+
+/** Refuses (403) a caller whose role may not take `action`, before the body is even read. */
+export const allow = (action: Action) =>
+  createMiddleware<HubEnv>(async (c, next) => {
+    assertCan(c.get('caller').role, action);
     await next();
   });

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { HubContext } from '../context.js';
-import { requireUser } from '../http/auth.js';
+import { allow, requireUser } from '../http/auth.js';
 import type { HubEnv } from '../http/env.js';
 import { ok, page } from '../http/respond.js';
 import { body, param, query } from '../http/validate.js';
@@ -16,7 +16,7 @@ export function appRoutes(ctx: HubContext) {
   const auth = requireUser(ctx);
   const deployId = idParam('id');
 
-  app.post('/v1/app', auth, async (c) => ok(c, { data: await ctx.apps.create(c.get('caller'), await body(c, createAppBody)) }));
+  app.post('/v1/app', auth, allow('app.write'), async (c) => ok(c, { data: await ctx.apps.create(c.get('caller'), await body(c, createAppBody)) }));
   app.get('/v1/app', auth, (c) => page(c, ctx.apps.list(c.get('caller'), query(c, appListQuery))));
   app.get('/v1/app/:appName', auth, (c) =>
     ok(c, { data: ctx.apps.get(c.get('caller'), param(c, 'appName', appNameParam), query(c, appGetQuery).businessId) }),
@@ -26,13 +26,13 @@ export function appRoutes(ctx: HubContext) {
     return ok(c);
   });
 
-  app.post('/v1/deploy', auth, async (c) => {
+  app.post('/v1/deploy', auth, allow('deploy.create'), async (c) => {
     const d = await ctx.deploys.create(c.get('caller'), await body(c, deployBody));
     return ok(c, { data: ctx.deploys.view(d) });
   });
   app.get('/v1/deploy', auth, (c) => page(c, ctx.deploys.list(c.get('caller'), query(c, deployListQuery))));
   app.get('/v1/deploy/:id', auth, (c) => ok(c, { data: ctx.deploys.get(c.get('caller'), param(c, 'id', deployId)) }));
-  app.put('/v1/deploy/:id', auth, async (c) => {
+  app.put('/v1/deploy/:id', auth, allow('deploy.audit'), async (c) => {
     const id = param(c, 'id', deployId);
     const b = await body(c, deployAuditBody);
     const d = await ctx.deploys.audit(c.get('caller'), id, b.status, b.auditComment);

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { HubContext } from '../context.js';
-import { requireUser } from '../http/auth.js';
+import { allow, requireUser } from '../http/auth.js';
 import type { HubEnv } from '../http/env.js';
 import { ok, page } from '../http/respond.js';
 import { body, param, query } from '../http/validate.js';
@@ -13,13 +13,13 @@ export function clusterRoutes(ctx: HubContext) {
 
   app.get('/v1/cluster', auth, (c) => page(c, ctx.clusters.list(c.get('caller'), query(c, clusterListQuery))));
 
-  app.post('/v1/cluster/label', auth, async (c) => {
+  app.post('/v1/cluster/label', auth, allow('cluster.label'), async (c) => {
     const b = await body(c, clusterLabelBody);
     await ctx.clusters.addLabel(c.get('caller'), b.clusterName, b.clusterLabel);
     return ok(c);
   });
 
-  app.delete('/v1/cluster/label', auth, async (c) => {
+  app.delete('/v1/cluster/label', auth, allow('cluster.label'), async (c) => {
     const b = await body(c, clusterLabelBody);
     await ctx.clusters.removeLabel(c.get('caller'), b.clusterName, b.clusterLabel);
     return ok(c);
@@ -32,7 +32,7 @@ export function clusterRoutes(ctx: HubContext) {
     return page(c, ctx.clusters.labelsOf(c.get('caller'), name, query(c, clusterLabelsQuery)));
   });
 
-  app.post('/v1/cluster/token', auth, async (c) => {
+  app.post('/v1/cluster/token', auth, allow('cluster.token'), async (c) => {
     const b = await body(c, joinTokenBody);
     return ok(c, { data: { token: await ctx.clusters.joinToken(c.get('caller'), b.clusterName, b.ttlSeconds) } });
   });

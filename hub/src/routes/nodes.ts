@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { HubContext } from '../context.js';
-import { requireUser } from '../http/auth.js';
+import { allow, requireUser } from '../http/auth.js';
 import type { HubEnv } from '../http/env.js';
 import { ok } from '../http/respond.js';
 import { body, param, query } from '../http/validate.js';
@@ -17,14 +17,14 @@ export function nodeRoutes(ctx: HubContext) {
     return ok(c, { data: r.items, total: r.total, meta: { readyNodeCount: r.readyNodeCount } });
   });
 
-  app.post('/v1/node/label', auth, async (c) => {
+  app.post('/v1/node/label', auth, allow('node.label'), async (c) => {
     const b = await body(c, nodeLabelBody);
     await ctx.nodes.addLabel(c.get('caller'), b.clusterName, b.nodeName, b.nodeLabel);
     void ctx.workloads.tick();
     return ok(c);
   });
 
-  app.delete('/v1/node/label', auth, async (c) => {
+  app.delete('/v1/node/label', auth, allow('node.label'), async (c) => {
     const b = await body(c, nodeLabelDeleteBody);
     const nodes = await ctx.nodes.removeLabel(c.get('caller'), b.clusterName, b.nodeName, b.nodeLabel);
     if (b.deleteDeploy) await ctx.workloads.removeFromNodes(b.nodeLabel, new Set(nodes.map((n) => n.id)));
@@ -34,7 +34,7 @@ export function nodeRoutes(ctx: HubContext) {
 
   app.get('/v1/node/label', auth, (c) => ok(c, { data: ctx.nodes.labels(c.get('caller'), query(c, nodeLabelsQuery).clusterName) }));
 
-  app.delete('/v1/node/:nodeName', auth, async (c) => {
+  app.delete('/v1/node/:nodeName', auth, allow('node.delete'), async (c) => {
     const name = param(c, 'nodeName', fleetName('nodeName'));
     await ctx.nodes.remove(c.get('caller'), query(c, nodeDeleteQuery).clusterName, name);
     return ok(c);

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { HubContext } from '../context.js';
-import { requireUser } from '../http/auth.js';
+import { allow, requireUser } from '../http/auth.js';
 import type { HubEnv } from '../http/env.js';
 import { clientIp, ok } from '../http/respond.js';
 import { body } from '../http/validate.js';
@@ -17,7 +17,7 @@ export function userRoutes(ctx: HubContext) {
     return ok(c, { data: publicUser(u) });
   });
 
-  app.put('/v1/user', requireUser(ctx), async (c) => {
+  app.put('/v1/user', requireUser(ctx), allow('user.changeOwnPassword'), async (c) => {
     const b = await body(c, changePasswordBody);
     const token = await ctx.users.changeOwnPassword(c.get('caller'), b.oldPassword, b.password, clientIp(c));
     return ok(c, { token });

@@ -56,12 +56,15 @@ export class BusinessService {
     if (b.status === 1) throw conflict(`business ${id} is already approved; delete it instead`);
     if (status === 2) return this.store.businesses.update(id, { status, comment });
     const creator = this.store.users.get(b.userId);
-    if (creator && creator.businessId !== null && creator.businessId !== id) {
+    if (!creator) throw conflict(`the creator of business ${id} no longer exists; it cannot be approved`);
+    const holder = this.store.businesses.byName(b.name);
+    if (holder && holder.id !== id) throw conflict(`business name ${b.name} is now used by business ${holder.id}`);
+    if (creator.businessId !== null && creator.businessId !== id) {
       const other = this.store.businesses.get(creator.businessId);
       if (other?.status === 1) throw conflict(`the creator already administers business ${other.id}`);
     }
     const saved = this.store.businesses.update(id, { status, comment });
-    const member = creator ? this.store.users.update(creator.id, { businessId: id }) : undefined;
+    const member = this.store.users.update(creator.id, { businessId: id });
     const [rec] = await Promise.all([saved, member]);
     this.log.info('business approved', { businessId: id, namespace: `ns${id}` });
     this.namespaces.changed();

@@ -114,7 +114,7 @@ export class LowdbStore implements Store {
     this.userById = new Map(data.users.map((u) => [u.id, u]));
     this.userByName = new Map(data.users.map((u) => [u.user.toLowerCase(), u]));
     this.bizById = new Map(data.businesses.map((b) => [b.id, b]));
-    this.bizByName = new Map(data.businesses.filter((b) => b.status !== 3).map((b) => [b.name.toLowerCase(), b]));
+    this.bizByName = new Map(data.businesses.filter((b) => b.status === 0 || b.status === 1).map((b) => [b.name.toLowerCase(), b]));
     this.revoked = new Map(data.revocations.map((r) => [r.jti, r.exp]));
     this.clusterByName = new Map(data.clusters.map((c) => [c.name, c]));
     this.nodeById = new Map(data.nodes.map((n) => [n.id, n]));
@@ -252,7 +252,10 @@ export class LowdbStore implements Store {
       const rec = this.bizById.get(id);
       if (!rec) return Promise.reject(new Error(`business ${id} vanished`));
       Object.assign(rec, patch, { updateTime: this.nowS() });
-      if (rec.status === 3 && this.bizByName.get(rec.name.toLowerCase()) === rec) this.bizByName.delete(rec.name.toLowerCase());
+      // A deleted or disapproved business frees its name; one approved again takes it back.
+      const key = rec.name.toLowerCase();
+      if ((rec.status === 3 || rec.status === 2) && this.bizByName.get(key) === rec) this.bizByName.delete(key);
+      if ((rec.status === 0 || rec.status === 1) && !this.bizByName.has(key)) this.bizByName.set(key, rec);
       return this.persist().then(() => ({ ...rec }));
     },
   };
