@@ -58,7 +58,10 @@ export class Agent {
   async start(): Promise<void> {
     await this.d.files.init();
     const id = await this.d.files.loadIdentity();
-    if (id && id.nodeName === this.d.config.nodeName && id.hubUrl === this.d.config.hubUrl) this.identity = id;
+    // Not keyed on the hub URL: the same hub reached by another address must keep the identity (a
+    // re-enrollment would be refused with 4009); another hub refuses the credential, and onRefused
+    // then falls back to the join token.
+    if (id && id.nodeName === this.d.config.nodeName) this.identity = id;
     if (!this.identity && !this.d.config.token) {
       throw new Error('AGENT_TOKEN is required: this node has no identity yet (get a join token from POST /v1/cluster/token)');
     }

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +102,29 @@ describe('agents joining a real hub', () => {
     expect(rows[0]?.isReady).toBe(true);
     expect(await identityOf('crash-node')).toEqual(idBefore);
     expect(second.logs(/enrolled/)).toEqual([]);
+  });
+
+  it('an agent restarted with the hub URL written differently keeps its node identity', async () => {
+    const first = await joinAgent('url-node');
+    const idBefore = await identityOf('url-node');
+    expect(await first.stop('SIGTERM')).toMatchObject({ code: 0 });
+    const again = startAgent(group, { hubUrl: `${hub.url}/`, token: joinToken, nodeName: 'url-node', dataDir: agentDir('url-node') });
+    await again.waitForLine(connectedLine('url-node', CLUSTER), JOIN_TIMEOUT);
+    expect(again.logs(/enrolled/)).toEqual([]);
+    expect((await identityOf('url-node')).nodeId).toBe(idBefore.nodeId);
+    expect((await api.nodes(CLUSTER, 'url-node')).map((n) => n.isReady)).toEqual([true]);
+  });
+
+  it('an agent holding an identity this hub does not know enrolls again with its join token', async () => {
+    const dir = agentDir('stranger-node');
+    await mkdir(dir, { recursive: true });
+    const foreign = { nodeId: randomUUID(), nodeName: 'stranger-node', clusterName: CLUSTER, credential: `vsmn.${randomUUID()}.c2VjcmV0`, hubUrl: 'http://old-hub:8080' };
+    await writeFile(join(dir, 'identity.json'), JSON.stringify(foreign), { mode: 0o600 });
+    const agent = startAgent(group, { hubUrl: hub.url, token: joinToken, nodeName: 'stranger-node', dataDir: dir });
+    await agent.waitForLine(connectedLine('stranger-node', CLUSTER), JOIN_TIMEOUT);
+    expect(agent.logs(/enrolled/)).toHaveLength(1);
+    expect((await identityOf('stranger-node')).nodeId).not.toBe(foreign.nodeId);
+    expect(await readyOf('stranger-node')).toBe(true);
   });
 
   it('on SIGTERM the agent exits 0 and its node is not ready at once', async () => {
