@@ -27,6 +27,7 @@ export class Agent {
   private factsTask?: ScheduledTask;
   private applying: Promise<void> = Promise.resolve();
   private reconcileTimer?: NodeJS.Timeout;
+  private stopWatch?: () => void;
   private lastStatus = '';
   private lastStatusAt = 0;
   private queued = false;
@@ -72,6 +73,10 @@ export class Agent {
     }
     // Containers are checked on a timer too, so a killed one is replaced while the hub is away.
     this.reconcileTimer = setInterval(() => this.enforce(), this.d.config.reconcileMs);
+    this.stopWatch = await this.d.runtime.watch?.(() => this.enforce()).catch((e: Error) => {
+      this.d.log.warn('cannot watch runtime events; relying on the reconcile timer', { error: e.message });
+      return undefined;
+    });
     this.facts = await this.d.collectFacts();
     this.factsTask = schedule(this.d.config.factsCron, () => this.refreshFacts(), { name: 'facts', noOverlap: true });
     this.link.start();
@@ -79,6 +84,7 @@ export class Agent {
 
   async stop(reason: string): Promise<void> {
     clearInterval(this.reconcileTimer);
+    this.stopWatch?.();
     await this.factsTask?.destroy();
     await this.link.stop(reason);
     await this.applying;

@@ -1,10 +1,13 @@
 import Docker from 'dockerode';
 import type { InstanceStatus, WorkloadSpec } from '../../shared/src/protocol.js';
 import type { Logger } from '../../shared/src/log.js';
+import { mapLimit } from '../../shared/src/map-limit.js';
 import { createOptions, demuxLogLines, LABEL, type Owner } from './docker-spec.js';
 import type { ActualNode, DesiredNode, Runtime } from './runtime.js';
 
 type ContainerInfo = Docker.ContainerInfo;
+
+const CREATE_CONCURRENCY = 4;
 
 /** Namespaces as Docker networks `ns<id>`, workloads as labelled containers, through dockerode. */
 export class DockerRuntime implements Runtime {
@@ -106,21 +109,28 @@ export class DockerRuntime implements Runtime {
       }
       existing.set(id, c);
     }
-    const out: InstanceStatus[] = [];
-    for (const w of workloads) {
+    // Creations run a few at a time: one container takes a Docker round trip of ~0.3 s here.
+    return mapLimit(workloads, CREATE_CONCURRENCY, async (w): Promise<InstanceStatus> => {
       const c = existing.get(w.instanceId);
       if (c) {
         if (c.State === 'exited' || c.State === 'created') await this.docker.getContainer(c.Id).start().catch(() => undefined);
-        out.push(await this.statusOf(w, c.Id));
-        continue;
+        return this.statusOf(w, c.Id);
       }
       if (!namespaces.has(w.namespace)) {
-        out.push({ instanceId: w.instanceId, specHash: w.specHash, state: 'error', restarts: 0, startedAt: 0, error: `namespace ${w.namespace} is not present on this node` });
-        continue;
+        return { instanceId: w.instanceId, specHash: w.specHash, state: 'error', restarts: 0, startedAt: 0, error: `namespace ${w.namespace} is not present on this node` };
       }
-      out.push(await this.create(w));
-    }
-    return out;
+      return this.create(w);
+    });
+  }
+
+  /** Calls `onChange` when one of this node's containers dies or disappears (faster than the timer). */
+  async watch(onChange: () => void): Promise<() => void> {
+    const stream = (await this.docker.getEvents({
+      filters: { type: ['container'], event: ['die', 'destroy', 'oom'], label: [`${LABEL.node}=${this.owner().nodeName}`] },
+    })) as NodeJS.ReadableStream & { destroy?: () => void };
+    stream.on('data', () => onChange());
+    stream.on('error', () => undefined);
+    return () => stream.destroy?.();
   }
 
   private async create(w: WorkloadSpec): Promise<InstanceStatus> {

@@ -20,6 +20,8 @@ export interface Runtime {
   reconcile(want: DesiredNode): Promise<ActualNode>;
   /** The last `tail` log lines of an instance's container. */
   logs(instanceId: string, tail: number): Promise<string[]>;
+  /** Optional: calls `onChange` when the runtime sees one of its objects change; returns a stop function. */
+  watch?(onChange: () => void): Promise<() => void>;
   close(): Promise<void>;
 }
 

@@ -1,7 +1,7 @@
 import type { Logger } from '../../../shared/src/log.js';
 import { AppError, conflict, forbidden, notFound } from '../errors.js';
 import type { RegistryClient } from '../registry/client.js';
-import { mapLimit } from '../registry/map-limit.js';
+import { mapLimit } from '../../../shared/src/map-limit.js';
 import { projectOf } from '../registry/scope.js';
 import type { RepoProjectRecord } from '../store/repository-repos.js';
 import type { PageQuery, Store } from '../store/types.js';
