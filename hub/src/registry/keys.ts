@@ -47,7 +47,7 @@ const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
  * rootcertbundle by this id.
  */
 export function libtrustKeyId(key: KeyObject): string {
-  const spki = createPublicKey(key).export({ type: 'spki', format: 'der' });
+  const spki = (key.type === 'public' ? key : createPublicKey(key)).export({ type: 'spki', format: 'der' });
   const digest = createHash('sha256').update(spki).digest().subarray(0, 30);
   let bits = 0;
   let acc = 0;

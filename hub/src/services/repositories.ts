@@ -189,6 +189,7 @@ export class RepositoryService {
 
   async deleteImages(c: Caller, names: string[]): Promise<void> {
     assertCan(c.role, 'repository.image.delete');
+    this.client();
     const images: ImageRow[] = [];
     for (const name of new Set(names)) {
       const img = await this.image(c, name);
