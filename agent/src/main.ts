@@ -3,7 +3,6 @@ import { AGENT_WS_PATH } from '../../shared/src/protocol.js';
 import { VERSION } from '../../shared/src/version.js';
 import { Agent } from './agent.js';
 import { AgentConfigError, loadAgentConfig } from './config.js';
-import { connectDocker, DockerRuntime } from './docker-runtime.js';
 import { collectFacts } from './facts.js';
 import { NoRuntime, type Runtime } from './runtime.js';
 import { AgentFiles } from './state.js';
@@ -20,6 +19,8 @@ async function main(): Promise<void> {
   let agent: Agent | undefined;
   if (config.runtime === 'docker') {
     try {
+      // Loaded only when used: AGENT_RUNTIME=none never pays for dockerode's memory.
+      const { connectDocker, DockerRuntime } = await import('./docker-runtime.js');
       const docker = await connectDocker();
       runtime = new DockerRuntime(
         docker,
