@@ -70,6 +70,8 @@ describe('POST /v1/repository/third', () => {
       expect((await call('POST', '/v1/repository/third', p.token, { ...repo1, repositoryId: 'x9' })).status).toBe(403);
     }
     expect((await call('POST', '/v1/repository/third', undefined, repo1)).status).toBe(401);
+    expect((await call('POST', '/v1/repository', undefined, repo1)).status).toBe(401);
+    expect((await call('DELETE', '/v1/repository', undefined, { repositoryId: ['repo1'] })).status).toBe(401);
   });
 });
 

@@ -24,7 +24,7 @@ import { publicExternalRepo } from '../services/repository-third.js';
 /** Repository Management (/v1/repository/...): projects, images, tags, registry accounts, external repositories. */
 export function repositoryRoutes(ctx: HubContext) {
   const app = new Hono<HubEnv>();
-  app.use('/v1/repository', requireUser(ctx));
+  // Also matches /v1/repository itself (the document's alias paths).
   app.use('/v1/repository/*', requireUser(ctx));
 
   app.get('/v1/repository/project', async (c) => page(c, await ctx.repositories.listProjects(c.get('caller'), query(c, projectListQuery))));
