@@ -1,7 +1,8 @@
 import type { Logger } from '../../../shared/src/log.js';
 import { AppError, conflict, forbidden, notFound } from '../errors.js';
-import type { RegistryClient } from '../registry/client.js';
 import { mapLimit } from '../../../shared/src/map-limit.js';
+import type { RegistryClient } from '../registry/client.js';
+import { buildTimes, deleteImage, deleteTags, describeTag, imagesOf } from '../registry/images.js';
 import { projectOf } from '../registry/scope.js';
 import type { RepoProjectRecord } from '../store/repository-repos.js';
 import type { PageQuery, Store } from '../store/types.js';
@@ -53,23 +54,8 @@ export class RepositoryService {
     return `${this.client().host}/${name}`;
   }
 
-  /** The images of a project: its repositories that have tags (deleted images keep an empty repository). */
   private async images(p: RepoProjectRecord): Promise<ImageRow[]> {
-    const reg = this.client();
-    const names = await reg.catalog(p.projectName);
-    const rows = await mapLimit(names, 8, async (name) => ({ project: p, name, tags: await reg.tags(name) }));
-    return rows.filter((r) => r.tags.length > 0);
-  }
-
-  /** The build times of an image's tags: [oldest, newest], Unix seconds. */
-  private async times(name: string, tags: string[]): Promise<[number, number]> {
-    const reg = this.client();
-    const ts = await mapLimit(tags, 8, async (t) => {
-      const digest = await reg.digest(name, t);
-      return digest ? reg.createdTime(name, digest) : 0;
-    });
-    const known = ts.filter((t) => t > 0);
-    return known.length ? [Math.min(...known), Math.max(...known)] : [0, 0];
+    return (await imagesOf(this.client(), p.projectName)).map((i) => ({ ...i, project: p }));
   }
 
   async listProjects(c: Caller, q: PageQuery & { projectName?: string; public?: boolean; orderBy: 'id' | 'projectName' }) {
@@ -119,7 +105,7 @@ export class RepositoryService {
       return p;
     });
     for (const p of projects) {
-      for (const img of await this.images(p)) await this.deleteImage(img.name, img.tags);
+      for (const img of await this.images(p)) await deleteImage(this.client(), img.name, img.tags);
       await this.store.repoProjects.remove(p.id);
       this.log.info('repository project deleted', { projectId: p.id, projectName: p.projectName, by: c.user.id });
     }
@@ -133,7 +119,7 @@ export class RepositoryService {
     const rows = (await mapLimit(projects, 4, (p) => this.images(p))).flat().filter((r) => needle === undefined || r.name.includes(needle));
     rows.sort((a, b) => (a.name < b.name ? -1 : 1));
     const byTime = q.orderBy === 'createTime' || q.orderBy === 'updateTime';
-    const timed = async (r: ImageRow) => ({ r, t: await this.times(r.name, r.tags) });
+    const timed = async (r: ImageRow) => ({ r, t: await buildTimes(this.client(), r.name, r.tags) });
     let page: { items: { r: ImageRow; t: [number, number] }[]; total: number };
     if (byTime) {
       const all = await mapLimit(rows, 4, timed);
@@ -173,9 +159,8 @@ export class RepositoryService {
     const reg = this.client();
     const img = await this.image(c, q.imageName);
     const describe = async (tag: string) => {
-      const digest = (await reg.digest(img.name, tag)) ?? '';
-      const t = digest ? await reg.createdTime(img.name, digest) : 0;
-      return { tag, digest, imageAddress: this.address(img.name), createTime: t, updateTime: t };
+      const d = await describeTag(reg, img.name, tag);
+      return { tag, digest: d.digest, imageAddress: this.address(img.name), createTime: d.created, updateTime: d.created };
     };
     const tags = [...img.tags].sort();
     if (q.orderBy === 'createTime') {
@@ -197,22 +182,12 @@ export class RepositoryService {
       images.push(img);
     }
     for (const img of images) {
-      await this.deleteImage(img.name, img.tags);
+      await deleteImage(this.client(), img.name, img.tags);
       this.log.info('image deleted', { imageName: img.name, tags: img.tags.length, by: c.user.id });
     }
   }
 
-  /** Deletes every manifest the tags point at. */
-  private async deleteImage(name: string, tags: string[]): Promise<void> {
-    const reg = this.client();
-    const digests = new Set((await mapLimit(tags, 8, (t) => reg.digest(name, t))).filter((d): d is string => d !== undefined));
-    for (const d of digests) await reg.deleteManifest(name, d);
-  }
-
-  /**
-   * Deletes tags. The registry deletes manifests, not tags: a manifest that other tags share is deleted
-   * and put back under those tags (same bytes, same digest), so only the named tags disappear.
-   */
+  /** Deletes tags; only the named ones disappear, also from a manifest that other tags share. */
   async deleteTags(c: Caller, imageName: string, tags: string[]): Promise<void> {
     assertCan(c.role, 'repository.image.delete');
     const reg = this.client();
@@ -221,19 +196,7 @@ export class RepositoryService {
     const doomed = new Set(tags);
     const missing = [...doomed].filter((t) => !img.tags.includes(t));
     if (missing.length) throw notFound(`tag ${missing.join(', ')} of image ${imageName}`);
-    const digestOf = new Map(await mapLimit(img.tags, 8, async (t) => [t, await reg.digest(imageName, t)] as const));
-    const digests = new Set([...doomed].map((t) => digestOf.get(t)).filter((d): d is string => d !== undefined));
-    for (const d of digests) {
-      const keep = img.tags.filter((t) => !doomed.has(t) && digestOf.get(t) === d);
-      const manifest = keep.length ? await reg.manifest(imageName, d) : undefined;
-      await reg.deleteManifest(imageName, d);
-      try {
-        for (const t of keep) await reg.putManifest(imageName, t, manifest!);
-      } catch (e) {
-        this.log.error('tags lost while deleting a shared manifest', { imageName, digest: d, tags: keep, error: (e as Error).message });
-        throw new AppError(503, `deleted ${[...doomed].join(', ')} but could not restore ${keep.join(', ')} of ${imageName} (same manifest); push them again`);
-      }
-    }
+    await deleteTags(reg, imageName, img.tags, doomed);
     this.log.info('image tags deleted', { imageName, tags: [...doomed], by: c.user.id });
   }
 }
