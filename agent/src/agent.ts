@@ -100,6 +100,7 @@ export class Agent {
       nodeName: this.d.config.nodeName,
       runtime: this.d.runtime.kind,
       facts: this.facts,
+      ...(this.identity ? {} : { enrollProof: await this.d.files.enrollSecret() }),
     };
   }
 

@@ -16,6 +16,8 @@ export interface RawFacts {
 /** Filesystem types that live on a local block device. */
 const LOCAL_FS = new Set(['ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'zfs', 'f2fs', 'jfs', 'reiserfs', 'vfat', 'exfat', 'ntfs', 'ntfs3', 'hfs', 'apfs']);
 
+const clip = (s: string, max: number) => (s.length > max ? s.slice(0, max) : s);
+
 const nonNegInt = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
 
 /** Turns raw readings into the node facts of API-NOTES, coping with missing values. */
@@ -36,17 +38,19 @@ export function composeFacts(r: RawFacts): Facts {
   const gpuMb = (r.gpus ?? []).reduce((a, g) => a + nonNegInt(g.vram), 0);
   const iface = (r.interfaces ?? []).find((i) => i.iface === r.defaultInterface && i.ip4);
   const fallback = (r.interfaces ?? []).find((i) => !i.internal && i.ip4);
+  // Strings are clipped to what the protocol accepts, so an odd kernel or distro string never
+  // gets every hello refused.
   return {
-    operatingSystem,
-    kernelVersion: r.os?.kernel ?? '',
-    ip: iface?.ip4 ?? fallback?.ip4 ?? '',
-    cpu: nonNegInt(r.logicalCores),
+    operatingSystem: clip(operatingSystem, 64),
+    kernelVersion: clip(r.os?.kernel ?? '', 128),
+    ip: clip(iface?.ip4 ?? fallback?.ip4 ?? '', 64),
+    cpu: Math.min(nonNegInt(r.logicalCores), 100_000),
     memory: nonNegInt(r.memoryBytes),
     gpu: gpuMb * 1024 * 1024,
     disk,
-    ...(r.os?.hostname ? { hostname: r.os.hostname } : {}),
-    ...(r.os?.arch ? { arch: r.os.arch } : {}),
-    ...(r.os?.distro ? { distro: [r.os.distro, r.os.release].filter(Boolean).join(' ') } : {}),
+    ...(r.os?.hostname ? { hostname: clip(r.os.hostname, 255) } : {}),
+    ...(r.os?.arch ? { arch: clip(r.os.arch, 32) } : {}),
+    ...(r.os?.distro ? { distro: clip([r.os.distro, r.os.release].filter(Boolean).join(' '), 128) } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -65,6 +66,16 @@ export class AgentFiles {
 
   async forgetIdentity(): Promise<void> {
     await rename(join(this.dir, 'identity.json'), join(this.dir, 'identity.rejected.json')).catch(() => undefined);
+  }
+
+  /** The enrollment secret, generated and saved (mode 0600) before the first join. */
+  async enrollSecret(): Promise<string> {
+    const path = join(this.dir, 'enroll.json');
+    const saved = await readJson(path, z.string().min(32));
+    if (saved) return saved;
+    const secret = randomBytes(32).toString('base64url');
+    await writeSecret(path, secret);
+    return secret;
   }
 
   loadDesired(): Promise<SavedDesired | undefined> {

@@ -50,6 +50,11 @@ export const helloMsg = z.object({
   nodeName: name,
   runtime: z.enum(['docker', 'none']),
   facts: factsSchema,
+  /**
+   * With a join token only: a secret the agent generated and saved before its first join. A retry
+   * that presents it again (the welcome was lost) gets the same node back instead of "name taken".
+   */
+  enrollProof: z.string().min(32).max(128).optional(),
 });
 
 export const welcomeMsg = z.object({

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../../shared/src/log.js';
 import type { Facts, Hello } from '../../../shared/src/protocol.js';
-import { newNodeCredential } from '../agents/credentials.js';
+import { hashSecret, newNodeCredential, secretMatches } from '../agents/credentials.js';
 import type { AgentRegistry } from '../agents/registry.js';
 import { conflict, notFound } from '../errors.js';
 import type { LabelRecord, NodeRecord, Store } from '../store/types.js';
@@ -55,7 +55,15 @@ export class NodeService {
   /** First join of an agent with a join token: a new node identity and credential, or 409 if the name is taken. */
   async enroll(clusterName: string, hello: Hello): Promise<{ node: NodeRecord; credential: string }> {
     await this.store.clusters.ensure(clusterName);
-    if (this.store.nodes.byName(clusterName, hello.nodeName)) {
+    const taken = this.store.nodes.byName(clusterName, hello.nodeName);
+    if (taken) {
+      if (hello.enrollProof && taken.enrollProofHash && secretMatches(hello.enrollProof, taken.enrollProofHash)) {
+        // The same agent again: its welcome was lost before it saved the credential. A new one replaces it.
+        const { credential, hash } = newNodeCredential(taken.id);
+        const node = await this.store.nodes.update(taken.id, { credentialHash: hash });
+        this.log.info('node enrollment repeated by the same agent; credential reissued', { clusterName, nodeName: node.nodeName });
+        return { node, credential };
+      }
       throw conflict(`node name ${hello.nodeName} is taken in cluster ${clusterName} by another identity`);
     }
     const id = randomUUID();
@@ -65,6 +73,7 @@ export class NodeService {
       nodeName: hello.nodeName,
       clusterName,
       credentialHash: hash,
+      ...(hello.enrollProof ? { enrollProofHash: hashSecret(hello.enrollProof) } : {}),
       facts: hello.facts,
       agentVersion: hello.agentVersion,
       runtime: hello.runtime,

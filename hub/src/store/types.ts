@@ -70,6 +70,8 @@ export interface NodeRecord {
   clusterName: string;
   /** sha256 of the node credential, hex. */
   credentialHash: string;
+  /** sha256 of the agent's enrollment secret: lets the same agent retry a join whose welcome was lost. */
+  enrollProofHash?: string;
   facts: Facts;
   agentVersion: string;
   runtime: string;
@@ -241,7 +243,7 @@ export interface ClusterRepo {
 }
 
 export type NewNode = Omit<NodeRecord, 'createTime' | 'updateTime' | 'labels'>;
-export type NodePatch = Partial<Pick<NodeRecord, 'facts' | 'agentVersion' | 'runtime' | 'labels'>>;
+export type NodePatch = Partial<Pick<NodeRecord, 'facts' | 'agentVersion' | 'runtime' | 'labels' | 'credentialHash'>>;
 
 export interface NodeRepo {
   get(id: string): NodeRecord | undefined;
