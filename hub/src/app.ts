@@ -11,7 +11,12 @@ import { appRoutes } from './routes/apps.js';
 import { authorizationRoutes } from './routes/authorization.js';
 import { businessRoutes } from './routes/business.js';
 import { clusterRoutes } from './routes/clusters.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { docsRoutes } from './routes/docs.js';
+import { eventRoutes } from './routes/events.js';
+import { httpMetrics, metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
+import { openapiRoutes } from './routes/openapi.js';
 import { registryTokenRoutes } from './routes/registry-token.js';
 import { repositoryRoutes } from './routes/repository.js';
 import { userRoutes } from './routes/users.js';
@@ -37,6 +42,7 @@ export function createApp(ctx: HubContext) {
       ms: Math.round((performance.now() - started) * 10) / 10,
     });
   });
+  app.use('*', httpMetrics(ctx));
   app.use('*', secureHeaders());
   // A declared length over the limit is refused before any of the body is read: Node's fetch
   // then reliably sees the 413 (the streaming limit below alone raced with the upload).
@@ -64,6 +70,11 @@ export function createApp(ctx: HubContext) {
   app.route('/', appRoutes(ctx));
   app.route('/', repositoryRoutes(ctx));
   app.route('/', registryTokenRoutes(ctx));
+  app.route('/', eventRoutes(ctx));
+  app.route('/', metricsRoutes(ctx));
+  app.route('/', openapiRoutes(ctx));
+  app.route('/', docsRoutes(ctx));
+  app.route('/', dashboardRoutes(ctx));
 
   app.notFound((c) => c.json({ code: 404, message: `no such endpoint: ${c.req.method} ${c.req.path}` }, 404));
 

@@ -22,6 +22,7 @@ export const hubEnvSchema = z.object({
   HUB_NODE_GRACE_MS: intIn(200, 3_600_000).default(15000),
   HUB_RESCHEDULE_DELAY_MS: intIn(0, 24 * 3600_000).default(30_000),
   HUB_REGISTRY_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  HUB_ALERT_WEBHOOK: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   HUB_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], 'must be one of debug, info, warn, error').default('info'),
 });
 
@@ -37,6 +38,8 @@ export interface HubConfig {
   /** Extra wait after the grace before replicas of a lost node move elsewhere. */
   rescheduleDelayMs: number;
   registryUrl?: string;
+  /** Where alerts are POSTed (with retries); unset: alerts are only kept and listed. */
+  alertWebhook?: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -71,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): HubConfig {
     nodeGraceMs: e.HUB_NODE_GRACE_MS,
     rescheduleDelayMs: e.HUB_RESCHEDULE_DELAY_MS,
     registryUrl: e.HUB_REGISTRY_URL,
+    alertWebhook: e.HUB_ALERT_WEBHOOK,
     logLevel: e.HUB_LOG_LEVEL,
   };
 }

@@ -10,6 +10,9 @@ import { DeployService } from './services/deploys.js';
 import { WorkloadController } from './services/workloads.js';
 import { ClusterService } from './services/clusters.js';
 import { EventBus } from './services/events.js';
+import { MetricsService } from './services/metrics.js';
+import { EventLog } from './services/sse.js';
+import { AlertWebhook } from './services/webhook.js';
 import { LoginThrottle } from './services/login-throttle.js';
 import { NamespaceService } from './services/namespaces.js';
 import { NodeService } from './services/nodes.js';
@@ -20,6 +23,9 @@ import type { RepositoryService } from './services/repositories.js';
 import type { RegistryAccountService } from './services/repository-accounts.js';
 import type { ExternalRepoService } from './services/repository-third.js';
 import type { Store } from './store/types.js';
+
+/** Fleet events kept for Last-Event-ID resume: minutes of a busy fleet, a few MB at most. */
+export const EVENT_LOG_SIZE = 2000;
 
 /** Everything a route or job may use; time and the outside are passed in, never imported. */
 export interface HubContext {
@@ -41,6 +47,12 @@ export interface HubContext {
   deploys: DeployService;
   workloads: WorkloadController;
   alerts: AlertService;
+  /** Recent fleet events, numbered, for GET /v1/events (resume with Last-Event-ID). */
+  eventLog: EventLog;
+  /** Prometheus metrics for GET /metrics. */
+  metrics: MetricsService;
+  /** POSTs alerts to HUB_ALERT_WEBHOOK; absent when that is unset. main.ts starts it. */
+  alertWebhook?: AlertWebhook;
   /** Signs user and join tokens. */
   jwtKey: Uint8Array;
   /** Repository Management: projects, images and tags in the registry. */
@@ -71,6 +83,7 @@ export function createContext(d: ContextDeps): HubContext {
   const users = new UserService(d.store, tokens, throttle);
   const businesses = new BusinessService(d.store, namespaces, d.log);
   const events = new EventBus();
+  const eventLog = new EventLog(events, EVENT_LOG_SIZE, clock.now());
   const registry = new AgentRegistry(clock, d.config.nodeGraceMs, events);
   const desired = new DesiredStatePusher(registry, namespaces, clock.now());
   const now = () => clock.now();
@@ -87,6 +100,11 @@ export function createContext(d: ContextDeps): HubContext {
   const apps = new AppService(d.store);
   const deploys = new DeployService(d.store, registry, workloads, desired, d.log);
   const alerts = new AlertService(d.store, registry, events, d.log, now);
+  const metrics = new MetricsService({ store: d.store, registry, events, eventLog });
+  metrics.watchStore(d.store);
+  const alertWebhook = d.config.alertWebhook
+    ? new AlertWebhook({ url: d.config.alertWebhook }, { log: d.log, onResult: (r) => metrics.webhookResult(r) })
+    : undefined;
   return {
     config: d.config,
     store: d.store,
@@ -106,6 +124,9 @@ export function createContext(d: ContextDeps): HubContext {
     deploys,
     workloads,
     alerts,
+    eventLog,
+    metrics,
+    alertWebhook,
     jwtKey: d.jwtKey,
     ...createRepositoryServices({ config: d.config, store: d.store, log: d.log, clock, registryKey: d.registryKey, secretKey: d.secretKey }),
   };

@@ -13,6 +13,7 @@ import { startJobs } from './jobs/index.js';
 import { loadOrCreateKey } from './secrets.js';
 import { loadOrCreateSigningKey } from './registry/keys.js';
 import { SECRET_KEY_FILE } from './registry/secret-box.js';
+import { publishInstanceChanges } from './services/sse-instances.js';
 import { generatePassword, isStrongPassword, PASSWORD_RULE } from './services/passwords.js';
 import { openLowdbStore } from './store/lowdb-store.js';
 import { StoreOpenError } from './store/migrations.js';
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
       clock: ctx.clock,
       log,
       onStatus: () => void ctx.workloads.tick(),
+      onInstances: (s, before) => publishInstanceChanges(store, ctx.events, s, before, ctx.clock.now()),
     },
     { heartbeatMs: config.heartbeatMs, graceMs: config.nodeGraceMs },
   );
@@ -73,6 +75,7 @@ async function main(): Promise<void> {
   gateway.start();
   const stopJobs = startJobs(ctx);
   const stopControllers = startControllers(ctx);
+  const stopWebhook = ctx.alertWebhook?.start(ctx.events);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -80,6 +83,7 @@ async function main(): Promise<void> {
     log.info('hub stopping', { signal });
     await stopJobs();
     stopControllers();
+    stopWebhook?.();
     gateway.stop();
     server.close();
     server.closeAllConnections();

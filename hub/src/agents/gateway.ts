@@ -13,6 +13,7 @@ import {
   type AgentMessage,
   type Hello,
   type HubMessage,
+  type InstanceStatus,
 } from '../../../shared/src/protocol.js';
 import { AppError } from '../errors.js';
 import type { NodeService } from '../services/nodes.js';
@@ -58,6 +59,8 @@ export class AgentGateway {
       log: Logger;
       /** Called after each status report (the workload controller reacts). */
       onStatus?: (s: Session) => void;
+      /** Called after each status report with the instance states it replaced (instance.state events). */
+      onInstances?: (s: Session, before: ReadonlyMap<string, InstanceStatus>) => void;
     },
     private readonly opts: GatewayOptions,
   ) {
@@ -248,12 +251,15 @@ export class AgentGateway {
       case 'ack':
         s.ackedGeneration = Math.max(s.ackedGeneration, msg.generation);
         return;
-      case 'status':
+      case 'status': {
+        const before = s.instances;
         s.actualNamespaces = msg.namespaces;
         s.instances = new Map(msg.instances.map((i) => [i.instanceId, i]));
         s.lastError = msg.error;
+        this.deps.onInstances?.(s, before);
         this.deps.onStatus?.(s);
         return;
+      }
       case 'response':
         this.deps.registry.respond(s, msg.id, msg.ok, msg.result, msg.error);
         return;

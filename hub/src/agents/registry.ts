@@ -130,21 +130,22 @@ export class AgentRegistry {
     for (const s of this.sessions.values()) {
       const live = isReady(s, now, this.graceMs);
       if (live !== s.ready) {
-        this.setReady(s, live, live ? 'heartbeat resumed' : `no heartbeat for ${now - s.lastHeartbeat} ms`);
+        // lagMs: how late the sweep noticed a stale heartbeat (past last heartbeat + grace), for metrics.
+        this.setReady(s, live, live ? 'heartbeat resumed' : `no heartbeat for ${now - s.lastHeartbeat} ms`, live ? undefined : now - s.lastHeartbeat - this.graceMs);
         changed++;
       }
     }
     return changed;
   }
 
-  private setReady(s: Session, ready: boolean, reason: string): void {
+  private setReady(s: Session, ready: boolean, reason: string, lagMs?: number): void {
     if (s.ready === ready) return;
     s.ready = ready;
     const at = this.clock.now();
     const before = this.readyByCluster.get(s.clusterName) ?? 0;
     const after = before + (ready ? 1 : -1);
     this.readyByCluster.set(s.clusterName, after);
-    this.events.publish({ kind: 'node.ready', clusterName: s.clusterName, nodeName: s.nodeName, ready, at, reason });
+    this.events.publish({ kind: 'node.ready', clusterName: s.clusterName, nodeName: s.nodeName, ready, at, reason, ...(lagMs !== undefined ? { lagMs } : {}) });
     if ((before === 0) !== (after === 0)) this.events.publish({ kind: 'cluster.ready', clusterName: s.clusterName, ready: after > 0, at });
   }
 

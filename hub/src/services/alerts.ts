@@ -34,7 +34,9 @@ export class AlertService {
   private async raise(a: Omit<AlertRecord, 'id' | 'createTime'>): Promise<void> {
     if (!this.store.settings().enableAlert) return;
     try {
-      await this.store.alerts.insert({ ...a, createTime: Math.floor(this.now() / 1000) }, KEEP);
+      const saved = await this.store.alerts.insert({ ...a, createTime: Math.floor(this.now() / 1000) }, KEEP);
+      // Subscribers: the event stream, metrics and the webhook (HUB_ALERT_WEBHOOK).
+      this.events.publish({ kind: 'alert', alert: saved, at: this.now() });
       this.log.warn('alert', { kind: a.kind, clusterName: a.clusterName, nodeName: a.nodeName });
     } catch (e) {
       this.log.error('saving an alert failed', { error: (e as Error).message });

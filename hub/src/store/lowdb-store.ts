@@ -137,9 +137,19 @@ export class LowdbStore implements Store {
     this.allNodesSorted = null;
   }
 
+  /** Told the duration (ms, serialising included) and outcome of every write of the data file: metrics. */
+  onWrite?: (ms: number, ok: boolean) => void;
+
   async saveNow(): Promise<void> {
+    const started = performance.now();
     const text = JSON.stringify(this.d);
-    await this.file.writeText(text);
+    try {
+      await this.file.writeText(text);
+    } catch (e) {
+      this.onWrite?.(performance.now() - started, false);
+      throw e;
+    }
+    this.onWrite?.(performance.now() - started, true);
     this.lastGood = text;
     this.writes++;
   }
