@@ -105,6 +105,12 @@ export function createContext(d: ContextDeps): HubContext {
   const alertWebhook = d.config.alertWebhook
     ? new AlertWebhook({ url: d.config.alertWebhook }, { log: d.log, onResult: (r) => metrics.webhookResult(r) })
     : undefined;
+  const repositories = createRepositoryServices({ config: d.config, store: d.store, log: d.log, clock, registryKey: d.registryKey, secretKey: d.secretKey });
+  // Pull credentials of a business's external repositories go only into the workloads that use them.
+  workloads.setPullAuthSource((businessId, repositoryId) => {
+    const c = repositories.externalRepos.pullCredentials(businessId, repositoryId);
+    return c && { serveraddress: c.address, username: c.user, password: c.password };
+  });
   return {
     config: d.config,
     store: d.store,
@@ -128,6 +134,6 @@ export function createContext(d: ContextDeps): HubContext {
     metrics,
     alertWebhook,
     jwtKey: d.jwtKey,
-    ...createRepositoryServices({ config: d.config, store: d.store, log: d.log, clock, registryKey: d.registryKey, secretKey: d.secretKey }),
+    ...repositories,
   };
 }
