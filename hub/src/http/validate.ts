@@ -24,11 +24,14 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.out
 export async function body<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
   const raw = await c.req.text();
   let value: unknown;
+  let protoKey = false;
   try {
-    value = raw.trim() === '' ? undefined : JSON.parse(raw);
+    // JSON.parse makes "__proto__" an own key; refused outright so that no code path ever merges one.
+    value = raw.trim() === '' ? undefined : JSON.parse(raw, (k, v: unknown) => ((protoKey ||= k === '__proto__'), v));
   } catch {
     throw invalid('body must be valid JSON');
   }
+  if (protoKey) throw invalid('body must not contain a "__proto__" key');
   if (value === undefined) throw invalid('a JSON body is required');
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid('body must be a JSON object');
   return parseWith(schema, value);

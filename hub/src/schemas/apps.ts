@@ -21,8 +21,9 @@ const port = z.union(
 const volume = z.union(
   [
     z.string().transform((v, ctx) => {
-      const [source, target, mode] = v.split(':');
-      if (!source || !target || (mode !== undefined && mode !== 'ro' && mode !== 'rw')) {
+      const parts = v.split(':');
+      const [source, target, mode] = parts;
+      if (parts.length > 3 || !source || !target || (mode !== undefined && mode !== 'ro' && mode !== 'rw')) {
         ctx.addIssue({ code: 'custom', message: 'a volume string must be source:target[:ro]' });
         return z.NEVER;
       }

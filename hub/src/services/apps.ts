@@ -16,14 +16,18 @@ export function businessOf(c: Caller): number {
 
 /** Applications: versions of a container spec, owned by a business. */
 export class AppService {
-  constructor(private readonly store: Store) {}
+  /** `now` in ms; the context should pass its clock (the default keeps older wiring working). */
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** POST /v1/app: a new app, or a new version of an existing one. */
   async create(c: Caller, input: NewAppInput): Promise<AppRecord> {
     assertCan(c.role, 'app.write');
     const businessId = businessOf(c);
     const { appName, ...spec } = input;
-    const version: AppVersion = { ...spec, createTime: Math.floor(Date.now() / 1000) };
+    const version: AppVersion = { ...spec, createTime: Math.floor(this.now() / 1000) };
     const existing = this.store.apps.get(businessId, appName);
     if (!existing) return this.store.apps.insert({ appName, businessId, userId: c.user.id, versions: [version] });
     if (existing.versions.some((v) => v.version === input.version)) {

@@ -59,15 +59,25 @@ export class DeployService {
     const prev = this.store.deploys.all().find((x) => x.id !== id && x.status === 1 && x.businessId === d.businessId && x.appName === d.appName);
     const writes: Promise<unknown>[] = [];
     let instances = d.instances;
+    // Only instances on nodes the new deploy selects are taken over; the rest leave their nodes.
+    const left = new Set<string>();
     if (prev) {
-      instances = prev.instances.map((i) => ({ ...i }));
+      instances = prev.instances.filter((i) => this.selects(d, i.nodeId)).map((i) => ({ ...i }));
+      for (const i of prev.instances) if (!this.selects(d, i.nodeId)) left.add(i.nodeId);
       writes.push(this.store.deploys.update(prev.id, { status: 3, instances: [] }));
       this.log.info('deploy supersedes the running one', { deployId: id, previous: prev.id });
     }
     writes.unshift(this.store.deploys.update(id, { status: 1, auditComment, instances }));
     const [saved] = (await Promise.all(writes)) as [DeployRecord];
+    if (left.size) this.desired.pushNodes(left);
     void this.workloads.tick();
     return saved;
+  }
+
+  /** Whether a node is in the deploy's clusters and carries its nodeLabel (if any). */
+  private selects(d: DeployRecord, nodeId: string): boolean {
+    const n = this.store.nodes.get(nodeId);
+    return !!n && d.clusterNames.includes(n.clusterName) && (!d.nodeLabel || n.labels.some((l) => l.label === d.nodeLabel));
   }
 
   private visible(c: Caller, id: number): DeployRecord {

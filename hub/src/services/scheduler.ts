@@ -55,9 +55,18 @@ function planDeployment(p: PlanInput): InstanceRecord[] {
 
   const perNode = new Map<string, number>();
   for (const i of out) perNode.set(i.nodeId, (perNode.get(i.nodeId) ?? 0) + 1);
+  // New replicas spread by the target version first: the old ones all go, so balancing by total
+  // load during a rollout would leave the new version piled on some nodes.
+  const targetPerNode = new Map<string, number>();
+  for (const i of current) targetPerNode.set(i.nodeId, (targetPerNode.get(i.nodeId) ?? 0) + 1);
+  const load = (id: string): [number, number] => [targetPerNode.get(id) ?? 0, perNode.get(id) ?? 0];
+  const lighter = (a: string, b: string) => {
+    const [la, lb] = [load(a), load(b)];
+    return la[0] < lb[0] || (la[0] === lb[0] && la[1] < lb[1]);
+  };
   const pickNode = (): string | undefined => {
     let best: Candidate | undefined;
-    for (const c of ready) if (!best || (perNode.get(c.nodeId) ?? 0) < (perNode.get(best.nodeId) ?? 0)) best = c;
+    for (const c of ready) if (!best || lighter(c.nodeId, best.nodeId)) best = c;
     return best?.nodeId;
   };
   const add = () => {
@@ -67,6 +76,7 @@ function planDeployment(p: PlanInput): InstanceRecord[] {
     out.push(inst);
     current.push(inst);
     perNode.set(nodeId, (perNode.get(nodeId) ?? 0) + 1);
+    targetPerNode.set(nodeId, (targetPerNode.get(nodeId) ?? 0) + 1);
     return true;
   };
   const drop = (i: InstanceRecord) => {
@@ -93,38 +103,61 @@ function planDeployment(p: PlanInput): InstanceRecord[] {
     addUpTo(p.replicas + surge);
   }
   // Scale down: newest first, from the most loaded nodes.
-  const extra = current.length - p.replicas;
-  if (extra > 0) {
-    const order = [...current].sort((a, b) => (perNode.get(b.nodeId) ?? 0) - (perNode.get(a.nodeId) ?? 0) || b.createTime - a.createTime);
-    for (const i of order.slice(0, extra)) drop(i);
+  // One at a time: the node counts change with every drop.
+  const kept = [...current];
+  const dropsFirst = (a: InstanceRecord, b: InstanceRecord) => {
+    const d = (perNode.get(a.nodeId) ?? 0) - (perNode.get(b.nodeId) ?? 0);
+    return d !== 0 ? d > 0 : a.createTime > b.createTime;
+  };
+  for (let extra = kept.length - p.replicas; extra > 0; extra--) {
+    let victim = 0;
+    for (let k = 1; k < kept.length; k++) if (dropsFirst(kept[k]!, kept[victim]!)) victim = k;
+    drop(kept.splice(victim, 1)[0]!);
   }
   return out;
 }
 
 function planDaemonset(p: PlanInput): InstanceRecord[] {
   const isAvail = (i: InstanceRecord) => available(p.health(i.instanceId), p.now, p.minReadyMs);
+  const isFresh = (i: InstanceRecord) => i.version === p.target;
+  // Per node: maxSurge nodes may run the new instance beside the old one; maxUnavailable nodes may
+  // stop the old one first (no second container, so host ports stay free).
+  const surge = p.maxSurge === 0 && p.maxUnavailable === 0 ? 1 : p.maxSurge;
   // Instances on nodes that left the selection stay (node-label removal with deleteDeploy removes them).
   const out: InstanceRecord[] = [...p.instances];
   const byNode = new Map<string, InstanceRecord[]>();
   for (const i of out) byNode.set(i.nodeId, [...(byNode.get(i.nodeId) ?? []), i]);
-  const budget = Math.max(1, p.maxUnavailable + p.maxSurge);
-  // Nodes mid-update: a new instance that is not yet available.
-  let updating = [...byNode.values()].filter((l) => l.some((i) => i.version === p.target && !isAvail(i)) && l.some((i) => i.version !== p.target)).length;
+  const here = (nodeId: string) => byNode.get(nodeId) ?? [];
+  const surging = (l: InstanceRecord[]) => l.some((i) => isFresh(i) && !isAvail(i)) && l.some((i) => !isFresh(i));
+  let surges = p.candidates.filter((c) => here(c.nodeId).some(isAvail) && surging(here(c.nodeId))).length;
+  let down = p.candidates.filter((c) => here(c.nodeId).length > 0 && !here(c.nodeId).some(isAvail)).length;
+  const remove = (i: InstanceRecord) => out.splice(out.indexOf(i), 1);
+  const add = (nodeId: string) => out.push({ instanceId: p.newId(), nodeId, version: p.target, createTime: p.now });
   for (const c of p.candidates) {
-    const here = byNode.get(c.nodeId) ?? [];
-    const fresh = here.filter((i) => i.version === p.target);
-    const stale = here.filter((i) => i.version !== p.target);
-    if (here.length === 0) {
-      out.push({ instanceId: p.newId(), nodeId: c.nodeId, version: p.target, createTime: p.now });
+    const list = here(c.nodeId);
+    const fresh = list.filter(isFresh);
+    const stale = list.filter((i) => !isFresh(i));
+    if (list.length === 0) {
+      add(c.nodeId);
       continue;
     }
-    for (const extra of fresh.slice(1)) out.splice(out.indexOf(extra), 1);
+    for (const extra of fresh.slice(1)) remove(extra);
     if (stale.length === 0) continue;
-    if (fresh.length > 0 && isAvail(fresh[0]!)) {
-      for (const s of stale) out.splice(out.indexOf(s), 1);
-    } else if (fresh.length === 0 && updating < budget) {
-      out.push({ instanceId: p.newId(), nodeId: c.nodeId, version: p.target, createTime: p.now });
-      updating++;
+    if (fresh.length > 0) {
+      if (isAvail(fresh[0]!)) stale.forEach(remove);
+      continue;
+    }
+    if (!stale.some(isAvail)) {
+      // The old instance serves nothing: replacing it costs no budget.
+      stale.forEach(remove);
+      add(c.nodeId);
+    } else if (surges < surge) {
+      add(c.nodeId);
+      surges++;
+    } else if (down < p.maxUnavailable) {
+      stale.forEach(remove);
+      add(c.nodeId);
+      down++;
     }
   }
   return out;

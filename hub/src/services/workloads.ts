@@ -17,7 +17,7 @@ export interface WorkloadOptions {
  * placements, and pushes the desired state to the nodes whose workloads changed.
  */
 export class WorkloadController {
-  private running = false;
+  private running: Promise<void> | undefined;
   private again = false;
   private pullAuth: (businessId: number, repositoryId: string) => PullAuth | undefined = () => undefined;
 
@@ -55,21 +55,27 @@ export class WorkloadController {
     return out;
   }
 
-  /** Plans every active deployment once; coalesces calls made while one runs. */
-  async tick(): Promise<void> {
+  /**
+   * Plans every active deployment once; a call made while one runs makes it plan again and
+   * resolves with it, so that a caller's await covers the changes made before its call.
+   */
+  tick(): Promise<void> {
     if (this.running) {
       this.again = true;
-      return;
+      return this.running;
     }
-    this.running = true;
-    try {
-      do {
-        this.again = false;
-        await this.planAll();
-      } while (this.again);
-    } finally {
-      this.running = false;
-    }
+    const run = async () => {
+      try {
+        do {
+          this.again = false;
+          await this.planAll();
+        } while (this.again);
+      } finally {
+        this.running = undefined;
+      }
+    };
+    this.running = run();
+    return this.running;
   }
 
   private candidates(d: DeployRecord, now: number): Candidate[] {
