@@ -34,7 +34,10 @@ const volume = z.union(
   'each volume must be "source:target[:ro]" or {source, target, readOnly?}',
 ).pipe(
   z.object({
-    source: z.string().regex(/^(\/[^\0]{0,510}|[A-Za-z0-9][A-Za-z0-9_.-]{0,62})$/, 'volume source must be a volume name or an absolute host path'),
+    source: z
+      .string()
+      .regex(/^(\/[^\0]{0,510}|[A-Za-z0-9][A-Za-z0-9_.-]{0,62})$/, 'volume source must be a volume name or an absolute host path')
+      .refine((s) => !s.split('/').includes('..'), 'volume source must not contain ..'),
     target: z.string().regex(/^\/[^\0]{0,510}$/, 'volume target must be an absolute path').refine((t) => !t.split('/').includes('..'), 'volume target must not contain ..'),
     readOnly: z.boolean(),
   }),
@@ -53,7 +56,10 @@ export const createAppBody = z
   .object({
     appName,
     deployType: z.enum(['deployment', 'daemonset'], 'deployType must be deployment or daemonset'),
-    image: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/, 'image must be an image reference such as nginx:1.25 or host:5000/project/app:tag'),
+    image: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$/, 'image must be an image reference such as nginx:1.25 or host:5000/project/app:tag')
+      .refine((i) => !i.split('/').some((p) => p === '..' || p === '.'), 'image must not contain . or .. path components'),
     version,
     repositoryId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'repositoryId must be 1-64 letters, digits or _.-').optional(),
     port: z.array(port, 'port must be a list').max(64),
