@@ -45,9 +45,14 @@ async function main(): Promise<void> {
   }
 
   const app = createApp(ctx);
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }) as Server;
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  // Slow or idle clients are cut off: headers within 10 s, the whole request within 30 s, checked
+  // every second (Node's default check runs every 30 s, which let a slowloris hold a socket for 40 s).
+  const server = serve({
+    fetch: app.fetch,
+    port: config.port,
+    hostname: config.host,
+    serverOptions: { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1000 },
+  }) as Server;
   const gateway = new AgentGateway(
     {
       store,
