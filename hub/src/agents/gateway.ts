@@ -43,6 +43,8 @@ export interface GatewayOptions {
 export class AgentGateway {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
   private readonly alive = new WeakMap<WebSocket, boolean>();
+  /** Message budgets per enrolled node, kept across its connections: reconnecting does not refill one. */
+  private readonly buckets = new Map<string, TokenBucket>();
   private pingTimer?: NodeJS.Timeout;
   private sweepTimer?: NodeJS.Timeout;
   readonly pingMs: number;
@@ -128,7 +130,7 @@ export class AgentGateway {
 
   private onConnection(ws: WebSocket, admission: Admission, remote: string): void {
     const log = this.deps.log.child({ remote });
-    const bucket = new TokenBucket(this.opts.rateBurst ?? 200, this.opts.ratePerSecond ?? 50, this.deps.clock.now());
+    const bucket = this.bucketFor(admission);
     let session: Session | undefined;
     let helloSeen = false;
     const send = (m: HubMessage) => {
@@ -176,6 +178,14 @@ export class AgentGateway {
       clearTimeout(helloTimer);
       if (session) this.deps.registry.detach(session, code === CloseCode.normal ? `agent left: ${reason.toString() || 'goodbye'}` : `connection lost (${code})`);
     });
+  }
+
+  private bucketFor(admission: Admission): TokenBucket {
+    const fresh = () => new TokenBucket(this.opts.rateBurst ?? 200, this.opts.ratePerSecond ?? 50, this.deps.clock.now());
+    if (admission.kind !== 'node') return fresh();
+    let b = this.buckets.get(admission.nodeId);
+    if (!b) this.buckets.set(admission.nodeId, (b = fresh()));
+    return b;
   }
 
   private async onHello(
