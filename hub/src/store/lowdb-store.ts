@@ -138,7 +138,7 @@ export class LowdbStore implements Store {
   }
 
   /** Told the duration (ms, serialising included) and outcome of every write of the data file: metrics. */
-  onWrite?: (ms: number, ok: boolean) => void;
+  onWrite: ((ms: number, ok: boolean) => void) | undefined = undefined;
 
   async saveNow(): Promise<void> {
     const started = performance.now();
