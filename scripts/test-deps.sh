@@ -54,6 +54,15 @@ ensure_registry_tools() {
   docker-registry --version >/dev/null
 }
 
+# The dashboard's browser test: Debian's chromium, driven by playwright-core through its
+# executablePath (playwright's own browser downloads cannot reach this network), and a font.
+ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ]; then apt_install chromium fonts-dejavu-core; fi
+  if [ ! -x /usr/bin/chromium ]; then echo "test-deps: /usr/bin/chromium is missing after installing chromium" >&2; exit 1; fi
+  /usr/bin/chromium --version >/dev/null
+}
+
 ensure_docker
 ensure_test_image
 ensure_registry_tools
+ensure_chromium
