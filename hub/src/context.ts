@@ -97,7 +97,7 @@ export function createContext(d: ContextDeps): HubContext {
     now,
     d.log,
   );
-  const apps = new AppService(d.store);
+  const apps = new AppService(d.store, now);
   const deploys = new DeployService(d.store, registry, workloads, desired, d.log);
   const alerts = new AlertService(d.store, registry, events, d.log, now);
   const metrics = new MetricsService({ store: d.store, registry, events, eventLog });

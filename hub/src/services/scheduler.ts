@@ -25,6 +25,11 @@ export interface PlanInput {
   candidates: Candidate[];
   instances: InstanceRecord[];
   health: (instanceId: string) => InstanceHealth | undefined;
+  /**
+   * At most one instance of the deployment per node (it binds host ports). Surging onto a node
+   * that already runs one is then impossible, so a rollout may take one replica down at a time.
+   */
+  exclusive?: boolean;
   now: number;
   newId: () => string;
 }
@@ -49,6 +54,7 @@ function planDeployment(p: PlanInput): InstanceRecord[] {
   const ready = p.candidates.filter((c) => c.ready);
   const isAvail = (i: InstanceRecord) => available(p.health(i.instanceId), p.now, p.minReadyMs);
   const surge = p.maxSurge === 0 && p.maxUnavailable === 0 ? 1 : p.maxSurge;
+  const maxUnavailable = p.exclusive ? Math.max(1, p.maxUnavailable) : p.maxUnavailable;
   const current = live.filter((i) => i.version === p.target);
   const old = live.filter((i) => i.version !== p.target);
   const out = [...current, ...old];
@@ -66,7 +72,10 @@ function planDeployment(p: PlanInput): InstanceRecord[] {
   };
   const pickNode = (): string | undefined => {
     let best: Candidate | undefined;
-    for (const c of ready) if (!best || lighter(c.nodeId, best.nodeId)) best = c;
+    for (const c of ready) {
+      if (p.exclusive && (perNode.get(c.nodeId) ?? 0) > 0) continue;
+      if (!best || lighter(c.nodeId, best.nodeId)) best = c;
+    }
     return best?.nodeId;
   };
   const add = () => {
@@ -92,7 +101,7 @@ function planDeployment(p: PlanInput): InstanceRecord[] {
   } else {
     // Rolling: new replicas up to replicas + surge in total; old ones retire while enough stay available.
     addUpTo(p.replicas + surge);
-    const minAvailable = Math.max(0, p.replicas - p.maxUnavailable);
+    const minAvailable = Math.max(0, p.replicas - maxUnavailable);
     let availableCount = out.filter(isAvail).length;
     for (const i of old.filter((o) => !isAvail(o))) drop(i); // they serve nothing: free to retire
     for (const i of old.filter(isAvail)) {
@@ -122,7 +131,9 @@ function planDaemonset(p: PlanInput): InstanceRecord[] {
   const isFresh = (i: InstanceRecord) => i.version === p.target;
   // Per node: maxSurge nodes may run the new instance beside the old one; maxUnavailable nodes may
   // stop the old one first (no second container, so host ports stay free).
-  const surge = p.maxSurge === 0 && p.maxUnavailable === 0 ? 1 : p.maxSurge;
+  // With host ports the old and new instance cannot run side by side: replace in place.
+  const surge = p.exclusive ? 0 : p.maxSurge === 0 && p.maxUnavailable === 0 ? 1 : p.maxSurge;
+  const maxUnavailable = p.exclusive ? Math.max(1, p.maxUnavailable) : p.maxUnavailable;
   // Instances on nodes that left the selection stay (node-label removal with deleteDeploy removes them).
   const out: InstanceRecord[] = [...p.instances];
   const byNode = new Map<string, InstanceRecord[]>();
@@ -154,7 +165,7 @@ function planDaemonset(p: PlanInput): InstanceRecord[] {
     } else if (surges < surge) {
       add(c.nodeId);
       surges++;
-    } else if (down < p.maxUnavailable) {
+    } else if (down < maxUnavailable) {
       stale.forEach(remove);
       add(c.nodeId);
       down++;

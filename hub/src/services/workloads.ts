@@ -118,6 +118,7 @@ export class WorkloadController {
         candidates: this.candidates(d, now),
         instances: known,
         health: (id) => this.health(byId.get(id)?.nodeId ?? '', id),
+        exclusive: v.port.some((port) => port.hostPort !== undefined),
         now,
         newId: () => `d${d.id}-${next++}`,
       });
