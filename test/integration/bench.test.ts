@@ -1,0 +1,72 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/hub-process.js';
+
+const BENCH = join(ROOT, 'dist/scripts/bench.js');
+
+const newest = (dir: string, pick: (name: string) => boolean): number =>
+  readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) return Math.max(m, newest(p, pick));
+    return pick(e.name) ? Math.max(m, statSync(p).mtimeMs) : m;
+  }, 0);
+
+/** Builds dist/ when the bench (or the hub it runs) is older than its sources, so this file can run alone. */
+function ensureBenchBuilt(): void {
+  const built = statSync(BENCH, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  const ts = (n: string) => n.endsWith('.ts');
+  const sources = Math.max(newest(join(ROOT, 'scripts'), ts), newest(join(ROOT, 'hub/src'), ts), newest(join(ROOT, 'shared/src'), ts));
+  if (built >= sources) return;
+  spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', ROOT], { cwd: ROOT, encoding: 'utf8' });
+  if (!statSync(BENCH, { throwIfNoEntry: false })) throw new Error(`tsc did not produce ${BENCH}`);
+}
+
+let dir: string;
+
+beforeAll(async () => {
+  ensureBenchBuilt();
+  dir = await mkdtemp(join(tmpdir(), 'bench-test-'));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const REQUIRED = [
+  'agents',
+  'heartbeatMs',
+  'hubCpuPct',
+  'hubRssMb',
+  'heartbeatsPerSec',
+  'nodeListP50Ms',
+  'nodeListP99Ms',
+  'detectP50Ms',
+  'detectMaxMs',
+  'reconnectAllMs',
+  'storeWritesPerSec',
+  'storeFileMb',
+];
+
+describe('npm run bench (quick mode)', () => {
+  it('runs a hub, simulated agents and REST load end to end and writes every result key', { timeout: 120_000 }, async () => {
+    const out = join(dir, 'results.json');
+    const child = spawn(process.execPath, [BENCH, '--agents', '50', '--duration', '5', '--quick', '--out', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (output += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (output += s));
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    expect(code, output).toBe(0);
+    expect(output).toContain('bench: written to');
+
+    const results = JSON.parse(await readFile(out, 'utf8')) as Record<string, unknown>;
+    for (const key of REQUIRED) expect(typeof results[key], key).toBe('number');
+    // No timings are asserted: only that every phase ran and saw every agent.
+    expect(results).toMatchObject({ agents: 50, quick: true, detectMissed: 0 });
+    expect(results.heartbeatsPerSec).toBeGreaterThan(0);
+    expect(results.detectVictims).toBeGreaterThan(0);
+  });
+});
