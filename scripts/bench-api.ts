@@ -35,6 +35,14 @@ export class BenchApi {
     if (r.status !== 200) throw new Error(`POST ${path}: ${r.status} ${await r.text()}`);
   }
 
+  /** A counter from GET /metrics (undefined when the hub has no such metric). */
+  async metric(name: string): Promise<number | undefined> {
+    const r = await fetch(`${this.url}/metrics`).catch(() => undefined);
+    if (!r || r.status !== 200) return undefined;
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(await r.text());
+    return m ? Number(m[1]) : undefined;
+  }
+
   /** Ready nodes and all nodes, as GET /v1/node counts them. */
   async readiness(): Promise<{ ready: number; total: number }> {
     const b = await this.get<unknown[]>('/v1/node?pageSize=1&field=nodeName');

@@ -100,9 +100,14 @@ async function main(): Promise<void> {
 
     // Steady state: heartbeats only.
     const simBefore = await sim.stats();
+    const hubBefore = await api.metric('vsm_heartbeats_received_total');
     const steady = await profiled(hub, 'steady', () => measured(hub!, dataDir, sim!.proc.pid!, () => sleep(durationS * 1000)));
     const simAfter = await sim.stats();
-    const heartbeatsPerSec = (simAfter.heartbeats - simBefore.heartbeats) / steady.seconds;
+    const hubAfter = await api.metric('vsm_heartbeats_received_total');
+    // Counted by the hub when it has the metric, else as sent by the simulator.
+    const heartbeatsPerSec =
+      hubBefore !== undefined && hubAfter !== undefined ? (hubAfter - hubBefore) / steady.seconds : (simAfter.heartbeats - simBefore.heartbeats) / steady.seconds;
+    const heartbeatsSentPerSec = (simAfter.heartbeats - simBefore.heartbeats) / steady.seconds;
     const fileMb = (await stat(join(dataDir, 'hub.json'))).size / 2 ** 20;
     const all = await api.get<{ isReady: boolean; lastHeartbeatAgeMs: number | null }[]>('/v1/node?pageSize=0&field=isReady,lastHeartbeatAgeMs');
     const maxAge = Math.max(...all.data.map((n) => n.lastHeartbeatAgeMs ?? Infinity));
@@ -155,6 +160,8 @@ async function main(): Promise<void> {
       hubRssMb: round(steady.rssMb),
       hubRssPeakMb: round(Math.max(steady.rssPeakMb, nodeList.rssPeakMb)),
       heartbeatsPerSec: round(heartbeatsPerSec),
+      heartbeatsSentPerSec: round(heartbeatsSentPerSec),
+      heartbeatsCountedBy: hubAfter !== undefined ? 'hub' : 'simulator',
       heartbeatsExpectedPerSec: round((agents * 1000) / heartbeatMs),
       oldestHeartbeatMs: maxAge,
       storeWritesPerSec: round(steady.writesPerSec, 2),
