@@ -19,13 +19,13 @@ export function businessRoutes(ctx: HubContext) {
     return ok(c, { data: b });
   });
 
-  app.get('/v1/business', auth, (c) => {
+  app.get('/v1/business', auth, allow('business.read'), (c) => {
     const q = query(c, businessListQuery);
     const r = ctx.businesses.list(c.get('caller'), q);
     return page(c, { items: r.items.map(({ introduce, objective, scale, ...rest }) => rest), total: r.total });
   });
 
-  app.get('/v1/business/id/:id', auth, (c) => ok(c, { data: ctx.businesses.get(c.get('caller'), param(c, 'id', id)) }));
+  app.get('/v1/business/id/:id', auth, allow('business.read'), (c) => ok(c, { data: ctx.businesses.get(c.get('caller'), param(c, 'id', id)) }));
 
   app.put('/v1/business/id/:id', auth, allow('business.audit'), async (c) => {
     const bid = param(c, 'id', id);

@@ -11,7 +11,7 @@ export function clusterRoutes(ctx: HubContext) {
   const app = new Hono<HubEnv>();
   const auth = requireUser(ctx);
 
-  app.get('/v1/cluster', auth, (c) => page(c, ctx.clusters.list(c.get('caller'), query(c, clusterListQuery))));
+  app.get('/v1/cluster', auth, allow('cluster.read'), (c) => page(c, ctx.clusters.list(c.get('caller'), query(c, clusterListQuery))));
 
   app.post('/v1/cluster/label', auth, allow('cluster.label'), async (c) => {
     const b = await body(c, clusterLabelBody);
@@ -25,9 +25,9 @@ export function clusterRoutes(ctx: HubContext) {
     return ok(c);
   });
 
-  app.get('/v1/cluster/label', auth, (c) => ok(c, { data: ctx.clusters.allLabels(c.get('caller')) }));
+  app.get('/v1/cluster/label', auth, allow('cluster.read'), (c) => ok(c, { data: ctx.clusters.allLabels(c.get('caller')) }));
 
-  app.get('/v1/cluster/label/:clusterName', auth, (c) => {
+  app.get('/v1/cluster/label/:clusterName', auth, allow('cluster.read'), (c) => {
     const name = param(c, 'clusterName', fleetName('clusterName'));
     return page(c, ctx.clusters.labelsOf(c.get('caller'), name, query(c, clusterLabelsQuery)));
   });

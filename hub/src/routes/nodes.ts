@@ -11,7 +11,7 @@ export function nodeRoutes(ctx: HubContext) {
   const app = new Hono<HubEnv>();
   const auth = requireUser(ctx);
 
-  app.get('/v1/node', auth, (c) => {
+  app.get('/v1/node', auth, allow('node.read'), (c) => {
     const q = query(c, nodeListQuery);
     const r = ctx.nodes.list(c.get('caller'), { ...q, fields: q.field });
     return ok(c, { data: r.items, total: r.total, meta: { readyNodeCount: r.readyNodeCount } });
@@ -32,7 +32,7 @@ export function nodeRoutes(ctx: HubContext) {
     return ok(c);
   });
 
-  app.get('/v1/node/label', auth, (c) => ok(c, { data: ctx.nodes.labels(c.get('caller'), query(c, nodeLabelsQuery).clusterName) }));
+  app.get('/v1/node/label', auth, allow('node.read'), (c) => ok(c, { data: ctx.nodes.labels(c.get('caller'), query(c, nodeLabelsQuery).clusterName) }));
 
   app.delete('/v1/node/:nodeName', auth, allow('node.delete'), async (c) => {
     const name = param(c, 'nodeName', fleetName('nodeName'));
