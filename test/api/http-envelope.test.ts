@@ -18,7 +18,7 @@ afterAll(() => hub.cleanup());
 describe('the envelope', () => {
   it('answers unknown paths and methods with a 404 envelope', async () => {
     for (const [method, path] of [
-      ['GET', '/'],
+      ['POST', '/'], // GET / is the dashboard
       ['GET', '/v1/nope'],
       ['POST', '/v1/business/id/1'],
       ['PATCH', '/v1/user'],
