@@ -167,7 +167,11 @@ export class DockerRuntime implements Runtime {
   }
 
   private async pull(w: WorkloadSpec): Promise<void> {
-    const stream = await this.docker.pull(w.image, w.pullAuth ? { authconfig: w.pullAuth } : {});
+    // The engine refuses at once (HTTP 500) when the registry does, e.g. unauthorized or unknown
+    // manifest: that error names the image's pull too, without dockerode's "(HTTP code 500) ..." prefix.
+    const stream = await this.docker.pull(w.image, w.pullAuth ? { authconfig: w.pullAuth } : {}).catch((e: Error) => {
+      throw new Error(`pull ${w.image}: ${e.message.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim()}`);
+    });
     await new Promise<void>((resolve, reject) =>
       this.docker.modem.followProgress(stream, (err: Error | null, out: { error?: string }[]) => {
         const failed = err ?? out.find((o) => o.error);
