@@ -57,7 +57,7 @@ export interface HubContext {
   jwtKey: Uint8Array;
   /** Repository Management: projects, images and tags in the registry. */
   repositories: RepositoryService;
-  /** Registry accounts and the registry's token service; agentPullAuth() for workloads. */
+  /** Registry accounts and the registry's token service. */
   registryAccounts: RegistryAccountService;
   /** External repositories; pullCredentials(businessId, repositoryId) gives agents the decrypted password. */
   externalRepos: ExternalRepoService;

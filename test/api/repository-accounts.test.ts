@@ -202,14 +202,3 @@ describe('GET /v1/registry/token: what the token service enforces', () => {
     for (const p of [REG_PASSWORD, 'Oldpass123', 'Wrong12345']) expect(text).not.toContain(p);
   });
 });
-
-describe('agentPullAuth (for workloads)', () => {
-  it('gives a business\'s agents pull tokens for its images and public ones only', async () => {
-    const own = await hub.ctx.registryAccounts.agentPullAuth(roles.a.id, '127.0.0.1:9/apriv/cam:v1');
-    expect(own?.serveraddress).toBe('127.0.0.1:9');
-    const { payload } = await jwtVerify(own!.registrytoken, createPublicKey(hub.registryKey), { currentDate: new Date(hub.clock.now()) });
-    expect(payload.access).toEqual([{ type: 'repository', name: 'apriv/cam', actions: ['pull'] }]);
-    expect(await hub.ctx.registryAccounts.agentPullAuth(roles.b.id, 'apriv/cam:v1')).toBeUndefined();
-    expect(await hub.ctx.registryAccounts.agentPullAuth(roles.b.id, 'apub/web')).toBeDefined();
-  });
-});

@@ -17,14 +17,7 @@ export interface TokenRequest {
   scopes: string[];
 }
 
-/** Pull access to the hub's registry for agents of a business (the workloads use it). */
-export interface AgentPullAuth {
-  serveraddress: string;
-  registrytoken: string;
-}
-
 const BASIC_CHALLENGE = { 'WWW-Authenticate': 'Basic realm="vsm-hub registry token service", charset="UTF-8"' };
-const AGENT_PULL_TTL_S = 600;
 
 /** Registry accounts (docker login) and the token service the registry delegates authentication to. */
 export class RegistryAccountService {
@@ -127,18 +120,4 @@ export class RegistryAccountService {
     return { ...signed, access };
   }
 
-  /**
-   * A registry token with pull access to one image of the hub's registry, for agents running a
-   * workload of `businessId` (the same rules as a member of that business). Undefined when the business
-   * may not pull it or no registry is configured.
-   */
-  async agentPullAuth(businessId: number, image: string): Promise<AgentPullAuth | undefined> {
-    if (this.registryHost === undefined) return undefined;
-    const repo = image.startsWith(`${this.registryHost}/`) ? image.slice(this.registryHost.length + 1) : image;
-    const name = repo.replace(/@sha256:[a-f0-9]{64}$/, '').replace(/:[\w][\w.-]{0,127}$/, '');
-    const access = this.grant({ role: 2, businessId }, [`repository:${name}:pull`]);
-    if (!access.length) return undefined;
-    const signed = await this.signer.sign(`agent:ns${businessId}`, access, AGENT_PULL_TTL_S);
-    return { serveraddress: this.registryHost, registrytoken: signed.token };
-  }
 }
