@@ -102,4 +102,26 @@ describe('a node under high load', () => {
     loadOf(99, 99);
     expect(await highAlerts()).toEqual(['nodeCpuHigh', 'nodeMemoryHigh', 'nodeCpuHigh']);
   });
+
+  it('forgets an episode when the node stops heartbeating: after it returns, 30 s of high load again', async () => {
+    const cpuHigh = async () => (await highAlerts()).filter((k: string) => k === 'nodeCpuHigh').length;
+    const before = await cpuHigh();
+    loadOf(10, 10);
+    loadOf(95, 10);
+    hub.clock.advance(20_000);
+    loadOf(95, 10);
+    // BJ1 falls silent past its grace (only GZ1 heartbeats), then returns still at 95%.
+    hub.clock.advance(60_000);
+    hub.ctx.registry.heartbeat(f.nodes.GZ1!.session!, 3, 10, 10);
+    hub.ctx.registry.sweep();
+    hub.ctx.alerts.checkLoad();
+    loadOf(95, 10);
+    hub.clock.advance(29_000);
+    loadOf(95, 10);
+    expect(await cpuHigh()).toBe(before);
+    hub.clock.advance(1_000);
+    loadOf(95, 10);
+    expect(await cpuHigh()).toBe(before + 1);
+    expect(await highAlerts()).toContain('nodeNotReady');
+  });
 });

@@ -43,16 +43,19 @@ export class AlertService {
     }
   }
 
-  /** Checks heartbeat loads; run on a timer. */
+  /**
+   * Checks heartbeat loads; run on a timer. Only live heartbeats count: a node that is not ready
+   * (or gone) forgets its episode, so after a reconnect it needs 30 s of high load again.
+   */
   checkLoad(): void {
     const now = this.now();
+    const seen = new Set<string>();
     for (const s of this.registry.all()) {
+      if (!s.connected || !this.registry.isReady(s.nodeId, now)) continue;
       for (const [kind, value] of [['nodeCpuHigh', s.cpuLoad], ['nodeMemoryHigh', s.memLoad]] as const) {
         const key = `${s.nodeId}:${kind}`;
-        if (value <= HIGH_LOAD_PCT) {
-          this.high.delete(key);
-          continue;
-        }
+        if (value <= HIGH_LOAD_PCT) continue;
+        seen.add(key);
         const h = this.high.get(key) ?? { since: now, alerted: false };
         this.high.set(key, h);
         if (!h.alerted && now - h.since >= HIGH_LOAD_FOR_MS) {
@@ -62,6 +65,7 @@ export class AlertService {
         }
       }
     }
+    for (const key of this.high.keys()) if (!seen.has(key)) this.high.delete(key);
   }
 
   list(c: Caller, q: PageQuery & { clusterName?: string }) {
