@@ -48,6 +48,13 @@ export class AgentGateway {
   private pingTimer?: NodeJS.Timeout;
   private sweepTimer?: NodeJS.Timeout;
   readonly pingMs: number;
+  /**
+   * Each socket is pinged once per pingMs, but the sockets are spread over slices pinged one per
+   * tick: 10,000 pings in one burst held the event loop (and every API request) for ~200 ms.
+   */
+  private readonly pingSlices: Set<WebSocket>[];
+  private pingTick = 0;
+  private nextSlice = 0;
   refused = 0;
 
   constructor(
@@ -68,10 +75,11 @@ export class AgentGateway {
   ) {
     // Dead links are found by ping/pong well inside the grace: two missed pongs < grace.
     this.pingMs = Math.max(100, Math.min(opts.heartbeatMs, Math.floor(opts.graceMs / 3)));
+    this.pingSlices = Array.from({ length: Math.max(1, Math.min(100, Math.floor(this.pingMs / 50))) }, () => new Set<WebSocket>());
   }
 
   start(): void {
-    this.pingTimer = setInterval(() => this.pingAll(), this.pingMs);
+    this.pingTimer = setInterval(() => this.pingSlice(), this.pingMs / this.pingSlices.length);
     this.sweepTimer = setInterval(() => this.deps.registry.sweep(), Math.max(50, Math.min(1000, Math.floor(this.opts.graceMs / 10))));
     this.pingTimer.unref();
     this.sweepTimer.unref();
@@ -87,8 +95,10 @@ export class AgentGateway {
     this.wss.close();
   }
 
-  private pingAll(): void {
-    for (const ws of this.wss.clients) {
+  /** Pings the sockets of the next slice; one whose last ping went unanswered is cut off. */
+  private pingSlice(): void {
+    const slice = this.pingSlices[this.pingTick++ % this.pingSlices.length]!;
+    for (const ws of slice) {
       if (this.alive.get(ws) === false) {
         ws.terminate();
         continue;
@@ -142,6 +152,8 @@ export class AgentGateway {
     };
     this.alive.set(ws, true);
     ws.on('pong', () => this.alive.set(ws, true));
+    const slice = this.pingSlices[this.nextSlice++ % this.pingSlices.length]!;
+    slice.add(ws);
     const helloTimer = setTimeout(() => close(CloseCode.helloTimeout, 'no hello in time'), this.opts.helloTimeoutMs ?? 10_000);
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
@@ -175,6 +187,7 @@ export class AgentGateway {
 
     ws.on('error', (e) => log.warn('agent socket error', { error: e.message, node: session?.nodeName }));
     ws.on('close', (code, reason) => {
+      slice.delete(ws);
       clearTimeout(helloTimer);
       if (session) this.deps.registry.detach(session, code === CloseCode.normal ? `agent left: ${reason.toString() || 'goodbye'}` : `connection lost (${code})`);
     });
@@ -222,7 +235,12 @@ export class AgentGateway {
         return undefined;
       }
     }
-    const node = this.deps.store.nodes.get(nodeId)!;
+    const node = this.deps.store.nodes.get(nodeId);
+    if (!node) {
+      // Deleted while the hello was being handled.
+      close(CloseCode.unauthorized, 'node no longer exists');
+      return undefined;
+    }
     const session = this.deps.registry.attach({
       nodeId,
       clusterName: node.clusterName,
