@@ -218,3 +218,153 @@ describe('AgentRegistry request/respond', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 });
+
+describe('AgentRegistry ready counts and the ordered sweep', () => {
+  /** What readyCount must say: isReady of every session, counted. */
+  const bruteCount = (registry: AgentRegistry, now: number, clusterName?: string) => {
+    let n = 0;
+    for (const s of registry.all()) if ((clusterName === undefined || s.clusterName === clusterName) && registry.isReady(s.nodeId, now)) n++;
+    return n;
+  };
+
+  it('counts ready nodes per cluster and in all, as heartbeats go stale and come back', () => {
+    const { registry, connect, clock } = setup();
+    const a = connect('a', 'c1').session;
+    clock.t += 1000;
+    const b = connect('b', 'c1').session;
+    clock.t += 1000;
+    connect('x', 'c2');
+    expect([registry.readyCount(), registry.readyCount('c1'), registry.readyCount('c2'), registry.readyCount('nope')]).toEqual([3, 2, 1, 0]);
+    // a goes stale; the sweep has not run yet, the count already says so.
+    clock.t = a.lastHeartbeat + GRACE;
+    expect([registry.readyCount(), registry.readyCount('c1')]).toEqual([2, 1]);
+    expect(registry.sweep()).toBe(1);
+    expect([registry.readyCount(), registry.readyCount('c1')]).toEqual([2, 1]);
+    // a heartbeat moves a behind the others; b goes stale next.
+    registry.heartbeat(a, 1, 0, 0);
+    clock.t = b.lastHeartbeat + GRACE;
+    expect([registry.readyCount(), registry.readyCount('c1'), registry.readyCount('c2')]).toEqual([2, 1, 1]);
+    expect(registry.sweep()).toBe(1);
+    expect(registry.isReady('a')).toBe(true);
+    expect(registry.isReady('b')).toBe(false);
+  });
+
+  it('drops a detached or deleted node from the counts at once', () => {
+    const { registry, connect } = setup();
+    const a = connect('a', 'c1');
+    connect('b', 'c1');
+    registry.detach(a.session, 'node deleted');
+    expect([registry.readyCount(), registry.readyCount('c1')]).toEqual([1, 1]);
+    // The old socket's late heartbeat changes nothing.
+    registry.heartbeat(a.session, 3, 0, 0);
+    expect(registry.readyCount('c1')).toBe(1);
+  });
+
+  it('a node replaced by a newer connection is counted once', () => {
+    const { registry, connect, clock } = setup();
+    connect('a', 'c1');
+    clock.t += GRACE + 1;
+    registry.sweep();
+    expect(registry.readyCount()).toBe(0);
+    connect('a', 'c1');
+    connect('a', 'c1');
+    expect([registry.readyCount(), registry.readyCount('c1')]).toEqual([1, 1]);
+  });
+
+  it('stays right when the clock steps back: a stale node is counted and published ready again, the order comes back', () => {
+    const { registry, connect, drain, clock } = setup();
+    const a = connect('a').session;
+    clock.t += 10_000;
+    const b = connect('b').session;
+    clock.t = a.lastHeartbeat + GRACE + 1;
+    expect(registry.sweep()).toBe(1);
+    drain();
+    // The wall clock goes back 8 s: a's heartbeat is young enough again.
+    clock.t -= 8_000;
+    expect(registry.readyCount()).toBe(2);
+    expect(registry.isReady('a')).toBe(true);
+    expect(registry.sweep()).toBe(1);
+    expect(drain()).toEqual(['a:true']);
+    // a's heartbeat after the step carries an earlier time than b's, yet goes last: a goes
+    // stale first though b comes first in the map.
+    registry.heartbeat(a, 1, 0, 0);
+    expect(a.lastHeartbeat).toBeLessThan(b.lastHeartbeat);
+    clock.t += 1000;
+    expect(registry.readyCount()).toBe(2);
+    clock.t = a.lastHeartbeat + GRACE;
+    expect(registry.readyCount()).toBe(1);
+    expect(registry.sweep()).toBe(1);
+    expect(drain()).toEqual(['a:false']);
+    clock.t = b.lastHeartbeat + GRACE;
+    expect(registry.readyCount()).toBe(0);
+    expect(registry.sweep()).toBe(1);
+    expect(drain()).toEqual(['b:false', 'cluster c1:false']);
+    // Once both heartbeat again in order, the fast paths hold again and stay right.
+    registry.heartbeat(b, 2, 0, 0);
+    clock.t += 10;
+    registry.heartbeat(a, 2, 0, 0);
+    registry.sweep();
+    clock.t = b.lastHeartbeat + GRACE;
+    expect(registry.readyCount()).toBe(1);
+    expect(registry.sweep()).toBe(1);
+    expect(drain()).toEqual(['b:true', 'cluster c1:true', 'a:true', 'b:false']);
+  });
+
+  it('a heartbeat stamped after the clock stepped back is counted right with no sweep in between', () => {
+    const { registry, connect, clock } = setup();
+    const a = connect('a').session;
+    clock.t += 10_000;
+    const b = connect('b').session;
+    clock.t -= 8_000;
+    registry.heartbeat(a, 1, 0, 0);
+    // a is last in the map but older than b; the clock then runs past b's heartbeat.
+    clock.t = a.lastHeartbeat + GRACE;
+    expect(clock.t).toBeLessThan(b.lastHeartbeat + GRACE);
+    expect(registry.readyCount()).toBe(1);
+    expect(registry.sweep()).toBe(1);
+    expect(registry.isReady('a')).toBe(false);
+  });
+
+  it('a count asked for a moment before the latest one seen is still right', () => {
+    const { registry, connect, clock } = setup();
+    const a = connect('a').session;
+    clock.t += GRACE + 1;
+    registry.sweep();
+    expect(registry.readyCount(undefined, a.lastHeartbeat + 1)).toBe(1);
+    expect(registry.readyCount()).toBe(0);
+  });
+
+  it('matches isReady of every session through random heartbeats, detaches, sweeps and clock steps', () => {
+    const { registry, connect, clock } = setup();
+    // mulberry32, seeded: the same run every time.
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+    };
+    const clusters = ['c1', 'c2', 'c3'];
+    const modes = new Set<boolean>();
+    for (let step = 0; step < 3000; step++) {
+      const op = rand(100);
+      const id = `n${rand(40)}`;
+      if (op < 10) connect(id, clusters[Number(id.slice(1)) % 3]);
+      else if (op < 55) {
+        const s = registry.get(id);
+        if (s) registry.heartbeat(s, step, 0, 0);
+      } else if (op < 60) {
+        const s = registry.get(id);
+        if (s) registry.detach(s, 'gone');
+      } else if (op < 75) registry.sweep();
+      else if (op < 97) clock.t += rand(4000);
+      else clock.t -= rand(GRACE * 2);
+      const now = clock.now();
+      for (const c of [undefined, ...clusters]) expect(registry.readyCount(c, now)).toBe(bruteCount(registry, now, c));
+      if (op >= 60 && op < 75) for (const s of registry.all()) expect(s.ready).toBe(registry.isReady(s.nodeId, now));
+      modes.add((registry as unknown as { ordered: boolean }).ordered);
+    }
+    // Both the fast paths and the fallback after a clock step were exercised.
+    expect(modes).toEqual(new Set([true, false]));
+  });
+});

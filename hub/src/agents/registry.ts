@@ -41,10 +41,21 @@ export interface Session extends Liveness {
 /**
  * Agent sessions in memory. Readiness is computed from the last heartbeat on every read; one
  * sweep for all nodes (no timer per node) publishes readiness changes as events.
+ *
+ * `sessions` is kept in order of last heartbeat (a heartbeat moves its session to the end), so
+ * the stale sessions are a prefix: the sweep and the ready counts walk only that prefix, not
+ * every session. A clock that steps backwards breaks the order; until a full sweep finds it
+ * restored, both fall back to scanning every session.
  */
 export class AgentRegistry {
   private readonly sessions = new Map<string, Session>();
+  /** Sessions whose published `ready` is true, per cluster and in all. */
   private readonly readyByCluster = new Map<string, number>();
+  private readyTotal = 0;
+  /** Whether `sessions` is in order of lastHeartbeat and every published `ready` was right at the latest clock reading. */
+  private ordered = true;
+  /** The latest clock reading seen; an earlier one means the clock stepped back. */
+  private clockFloor = -Infinity;
   /** Last heartbeat per node, kept after disconnects (to tell how long a node has been gone). */
   private readonly lastSeenAt = new Map<string, number>();
   private readonly startedAt: number;
@@ -80,9 +91,15 @@ export class AgentRegistry {
     return isReady(this.sessions.get(nodeId), now, this.graceMs);
   }
 
+  private observe(now: number): void {
+    if (now < this.clockFloor) this.ordered = false;
+    else this.clockFloor = now;
+  }
+
   /** Starts a session; an older session of the same node is closed (the newer connection wins). */
   attach(s: Omit<Session, 'ready' | 'pending' | 'connected' | 'lastHeartbeat' | 'connectedAt' | 'instances'>): Session {
     const now = this.clock.now();
+    this.observe(now);
     const old = this.sessions.get(s.nodeId);
     const session: Session = {
       ...s,
@@ -98,6 +115,7 @@ export class AgentRegistry {
       this.failPending(old, 'the agent reconnected');
       old.link.close(4000, 'replaced by a newer connection');
     }
+    this.sessions.delete(s.nodeId);
     this.sessions.set(s.nodeId, session);
     this.setReady(session, true, 'agent connected');
     return session;
@@ -107,6 +125,10 @@ export class AgentRegistry {
     if (this.sessions.get(session.nodeId) !== session) return;
     this.heartbeatsReceived++;
     session.lastHeartbeat = this.clock.now();
+    this.observe(session.lastHeartbeat);
+    // The freshest heartbeat goes last.
+    this.sessions.delete(session.nodeId);
+    this.sessions.set(session.nodeId, session);
     session.seq = seq;
     session.cpuLoad = cpuLoad;
     session.memLoad = memLoad;
@@ -123,19 +145,51 @@ export class AgentRegistry {
     this.setReady(session, false, reason);
   }
 
-  /** Publishes readiness changes of nodes whose heartbeats went stale; O(sessions), run on one timer. */
+  /** Publishes readiness changes of nodes whose heartbeats went stale; O(stale sessions), run on one timer. */
   sweep(): number {
     const now = this.clock.now();
+    this.observe(now);
+    const full = !this.ordered;
     let changed = 0;
+    let ascending = true;
+    let prev = -Infinity;
     for (const s of this.sessions.values()) {
       const live = isReady(s, now, this.graceMs);
+      // In order, every session after a live one is younger, hence live and published ready.
+      if (live && !full) break;
+      if (s.lastHeartbeat < prev) ascending = false;
+      prev = s.lastHeartbeat;
       if (live !== s.ready) {
         // lagMs: how late the sweep noticed a stale heartbeat (past last heartbeat + grace), for metrics.
         this.setReady(s, live, live ? 'heartbeat resumed' : `no heartbeat for ${now - s.lastHeartbeat} ms`, live ? undefined : now - s.lastHeartbeat - this.graceMs);
         changed++;
       }
     }
+    // Every published `ready` is right now; the fast paths hold again once the order does and no heartbeat is ahead of the clock.
+    if (full && ascending && prev <= now) {
+      this.ordered = true;
+      this.clockFloor = now;
+    }
     return changed;
+  }
+
+  /** How many nodes (of one cluster, or in all) are ready at `now`: what isReady would say of each, in O(stale sessions). */
+  readyCount(clusterName?: string, now = this.clock.now()): number {
+    const counts = (s: Session) => clusterName === undefined || s.clusterName === clusterName;
+    let n = 0;
+    // Out of order, or asked about a moment before the latest seen (a clock stepped back, or a
+    // caller's stale `now`): published readiness may be wrong then, so every session is looked at.
+    if (!this.ordered || now < this.clockFloor) {
+      for (const s of this.sessions.values()) if (counts(s) && isReady(s, now, this.graceMs)) n++;
+      return n;
+    }
+    n = clusterName === undefined ? this.readyTotal : (this.readyByCluster.get(clusterName) ?? 0);
+    // Stale sessions the sweep has not reached yet are still published ready.
+    for (const s of this.sessions.values()) {
+      if (isReady(s, now, this.graceMs)) break;
+      if (s.ready && counts(s)) n--;
+    }
+    return n;
   }
 
   private setReady(s: Session, ready: boolean, reason: string, lagMs?: number): void {
@@ -145,6 +199,7 @@ export class AgentRegistry {
     const before = this.readyByCluster.get(s.clusterName) ?? 0;
     const after = before + (ready ? 1 : -1);
     this.readyByCluster.set(s.clusterName, after);
+    this.readyTotal += ready ? 1 : -1;
     this.events.publish({ kind: 'node.ready', clusterName: s.clusterName, nodeName: s.nodeName, ready, at, reason, ...(lagMs !== undefined ? { lagMs } : {}) });
     if ((before === 0) !== (after === 0)) this.events.publish({ kind: 'cluster.ready', clusterName: s.clusterName, ready: after > 0, at });
   }

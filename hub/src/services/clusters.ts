@@ -18,12 +18,6 @@ export class ClusterService {
     private readonly now: () => number,
   ) {}
 
-  private readyNodes(name: string, now: number): number {
-    let n = 0;
-    for (const node of this.store.nodes.inCluster(name)) if (this.registry.isReady(node.id, now)) n++;
-    return n;
-  }
-
   list(c: Caller, q: { clusterLabel?: string; page: number; pageSize: number }) {
     assertCan(c.role, 'cluster.read');
     let rows: readonly ClusterRecord[] = [...this.store.clusters.all()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -32,14 +26,18 @@ export class ClusterService {
     const now = this.now();
     const page = pageOf(rows, { page: q.page, pageSize: q.pageSize, order: 'asc' });
     return {
-      items: page.items.map((r) => ({
-        clusterName: r.name,
-        nodeCount: this.store.nodes.count(r.name),
-        isReady: clusterReady(this.readyNodes(r.name, now)),
-        readyNodeCount: this.readyNodes(r.name, now),
-        labels: r.labels.map((l) => l.label),
-        createTime: r.createTime,
-      })),
+      items: page.items.map((r) => {
+        // Counted by the registry (sessions of the cluster), not by a walk over the cluster's nodes.
+        const ready = this.registry.readyCount(r.name, now);
+        return {
+          clusterName: r.name,
+          nodeCount: this.store.nodes.count(r.name),
+          isReady: clusterReady(ready),
+          readyNodeCount: ready,
+          labels: r.labels.map((l) => l.label),
+          createTime: r.createTime,
+        };
+      }),
       total: page.total,
     };
   }

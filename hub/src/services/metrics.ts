@@ -69,7 +69,12 @@ export class MetricsService {
       registers,
       collect() {
         this.reset();
-        for (const n of d.store.nodes.all()) this.inc({ cluster: n.clusterName, ready: String(d.registry.isReady(n.id)) });
+        for (const c of d.store.clusters.all()) {
+          const total = d.store.nodes.count(c.name);
+          const ready = Math.min(total, d.registry.readyCount(c.name));
+          if (ready > 0) this.set({ cluster: c.name, ready: 'true' }, ready);
+          if (total - ready > 0) this.set({ cluster: c.name, ready: 'false' }, total - ready);
+        }
       },
     });
     new Gauge({
@@ -79,10 +84,7 @@ export class MetricsService {
       registers,
       collect() {
         this.reset();
-        const ready = new Map<string, number>();
-        for (const c of d.store.clusters.all()) ready.set(c.name, 0);
-        for (const n of d.store.nodes.all()) if (d.registry.isReady(n.id)) ready.set(n.clusterName, 1);
-        for (const [cluster, v] of ready) this.set({ cluster }, v);
+        for (const c of d.store.clusters.all()) this.set({ cluster: c.name }, d.registry.readyCount(c.name) > 0 ? 1 : 0);
       },
     });
     new Gauge({ name: 'vsm_agents_connected', help: 'Agents connected over WebSocket', registers, collect() { this.set(d.registry.size); } });

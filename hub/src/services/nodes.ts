@@ -125,7 +125,12 @@ export class NodeService {
     if (q.nodeLabel !== undefined) rows = rows.filter((n) => n.labels.some((l) => l.label === q.nodeLabel));
     const now = this.now();
     let ready = 0;
-    for (const n of rows) if (this.registry.isReady(n.id, now)) ready++;
+    if (q.nodeName === undefined && q.nodeLabel === undefined) {
+      // Every node of the cluster (or fleet): the registry counts its ready sessions without a walk over the rows.
+      ready = this.registry.readyCount(q.clusterName, now);
+    } else {
+      for (const n of rows) if (this.registry.isReady(n.id, now)) ready++;
+    }
     const start = q.pageSize === 0 ? 0 : (q.page - 1) * q.pageSize;
     const slice = q.pageSize === 0 ? rows : rows.slice(start, start + q.pageSize);
     const items = slice.map((n) => {
@@ -177,12 +182,15 @@ export class NodeService {
     assertCan(c.role, 'node.delete');
     const n = this.store.nodes.byName(clusterName, nodeName);
     if (!n) throw notFound(`node ${nodeName} in cluster ${clusterName}`);
-    await this.store.nodes.remove(n.id);
+    // The store forgets the node at once (the write follows); the session goes in the same turn,
+    // so the registry never counts a node that the store no longer lists.
+    const removed = this.store.nodes.remove(n.id);
     const s = this.registry.get(n.id);
     if (s) {
       s.link.close(4004, 'node deleted by the administrator');
       this.registry.detach(s, 'node deleted');
     }
+    await removed;
     this.log.info('node deleted', { clusterName, nodeName, by: c.user.id });
     this.events.publish({ kind: 'node.deleted', clusterName, nodeName, at: this.now() });
   }
