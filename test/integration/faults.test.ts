@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertDockerReady, containers, docker, removeNodeObjects, TEST_IMAGE } from '../helpers/docker.js';
 import { GatedRegistry } from '../helpers/gated-registry.js';
+import { businessWithAdmin, ok } from '../helpers/live-business.js';
 import { HubClient, LIVE_ADMIN_PASSWORD } from '../helpers/live-hub.js';
 import { assertBuilt, freePort, pollUntil, ProcessGroup, sleep, type Child } from '../helpers/processes.js';
 
@@ -64,19 +65,6 @@ async function startAgent(node: string): Promise<Child> {
   await child.waitForLine(new RegExp(`^agent connected node=${node} cluster=${CLUSTER}$`), 20_000);
   return child;
 }
-
-async function loginAs(user: string, password: string): Promise<HubClient> {
-  const r = await fetch(`http://127.0.0.1:${port}/v1/authorization`, { method: 'POST', body: JSON.stringify({ user, password }) });
-  const body = (await r.json()) as { token?: string; message: string };
-  if (!body.token) throw new Error(`login ${user}: ${body.message}`);
-  return Object.assign(Object.create(HubClient.prototype), { baseUrl: `http://127.0.0.1:${port}`, token: body.token }) as HubClient;
-}
-
-const ok = async (client: HubClient, method: string, path: string, body?: unknown) => {
-  const r = await client.call(method, path, body);
-  if (r.status !== 200) throw new Error(`${method} ${path}: ${r.status} ${r.body.message}`);
-  return r.body;
-};
 
 const app = (appName: string, version: string, image: string, extra: Record<string, unknown> = {}) => ({
   appName,
@@ -131,15 +119,9 @@ beforeAll(async () => {
   await startAgent(N2);
   await ok(admin, 'POST', '/v1/node/label', { nodeLabel: 'solo', clusterName: CLUSTER, nodeName: [N1] });
 
-  const user = `ft${run}`;
-  const password = 'Passw0rdF';
-  const reg = await ok(admin, 'POST', '/v1/user', { user, password, phone: '12345678', realName: user, isAdmin: true });
-  await ok(admin, 'PUT', `/v1/admin/user/${reg.data.id}`, { status: 1 });
-  const pending = await loginAs(user, password);
-  const biz = await ok(pending, 'POST', '/v1/business', { name: `biz-${user}`, introduce: 'cams', objective: 'watch', scale: 'small' });
-  await ok(admin, 'PUT', `/v1/business/id/${biz.data.id}`, { status: 1, comment: 'ok' });
-  ns = `ns${biz.data.id}`;
-  owner = await loginAs(user, password);
+  const biz = await businessWithAdmin(admin, `ft${run}`, 'Passw0rdF');
+  ns = `ns${biz.id}`;
+  owner = biz.owner;
 }, 90_000);
 
 afterAll(async () => {
