@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts what the test suite needs when it is missing (run by `npm test`):
 # Debian's docker.io (dockerd started by hand: there is no init system), busybox-static for
-# test images built with `docker import`. Idempotent: a second run changes nothing.
+# test images built with `docker import`, Debian's docker-registry, chromium, and the packaging
+# test's tools. Idempotent: a second run changes nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -62,7 +63,18 @@ ensure_chromium() {
   /usr/bin/chromium --version >/dev/null
 }
 
+# Packaging (test/integration/packaging.test.ts): debootstrap for the local base images
+# (scripts/build-base-image.sh; nothing can be pulled here), docker-compose for docker-compose.yml,
+# systemd for `systemd-analyze verify` of the unit scripts/install-agent.sh writes (only the
+# tool: nothing here boots systemd).
+ensure_packaging_tools() {
+  apt_install debootstrap debian-archive-keyring docker-compose systemd
+  docker-compose version --short >/dev/null
+  systemd-analyze --version >/dev/null
+}
+
 ensure_docker
 ensure_test_image
 ensure_registry_tools
 ensure_chromium
+ensure_packaging_tools
