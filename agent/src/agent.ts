@@ -127,9 +127,13 @@ export class Agent {
 
   private async onDesired(m: Desired): Promise<void> {
     this.desired = { generation: m.generation, namespaces: m.namespaces, workloads: m.workloads };
-    await this.d.files.saveDesired(this.desired);
-    this.link.send({ type: 'ack', generation: m.generation });
+    // Applied before it is saved: a full or read-only disk (common on recording nodes) must not
+    // hold the node back. The saved copy only matters while the hub is away.
     this.enforce();
+    await this.d.files.saveDesired(this.desired).catch((e: Error) =>
+      this.d.log.warn('desired state not saved; enforcing it from memory', { generation: m.generation, error: e.message }),
+    );
+    this.link.send({ type: 'ack', generation: m.generation });
   }
 
   /** Applies the latest desired state, one reconcile at a time, and reports what exists when it changed. */
