@@ -66,7 +66,13 @@ export class Agent {
     if (!this.identity && !this.d.config.token) {
       throw new Error('AGENT_TOKEN is required: this node has no identity yet (get a join token from POST /v1/cluster/token)');
     }
-    this.desired = await this.d.files.loadDesired();
+    // The saved state is a copy of what the hub sends on every connect: unreadable, it is set aside
+    // rather than keeping the node from starting (and rejoining).
+    this.desired = await this.d.files.loadDesired().catch(async (e: Error) => {
+      this.d.log.warn('saved desired state unreadable; set aside until the hub sends it again', { error: e.message });
+      await this.d.files.setAsideDesired();
+      return undefined;
+    });
     if (this.desired) {
       this.d.log.info('enforcing the saved desired state until the hub answers', { generation: this.desired.generation });
       this.enforce();

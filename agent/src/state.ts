@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { workloadSpec } from '../../shared/src/protocol.js';
@@ -22,17 +22,22 @@ export const savedDesiredSchema = z.object({
 });
 export type SavedDesired = z.infer<typeof savedDesiredSchema>;
 
-/** Writes a file atomically with mode 0600 (temp file, fsync, rename). */
+/** Writes a file atomically with mode 0600 (temp file, fsync, rename); a failed write leaves no temp file. */
 async function writeSecret(path: string, value: unknown): Promise<void> {
   const tmp = `${path}.tmp`;
-  const fh = await open(tmp, 'w', 0o600);
   try {
-    await fh.writeFile(JSON.stringify(value, null, 2));
-    await fh.sync();
-  } finally {
-    await fh.close();
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(JSON.stringify(value, null, 2));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw e;
   }
-  await rename(tmp, path);
 }
 
 async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T | undefined> {
@@ -50,7 +55,20 @@ async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T | unde
 
 /** The agent's files in AGENT_DATA_DIR: identity.json and desired.json, both mode 0600. */
 export class AgentFiles {
+  /**
+   * The last write of each file. Writes of one file go one after another: two at once shared the
+   * temp file and could rename a mix of both into place (desired states arrive back to back).
+   */
+  private readonly writes = new Map<string, Promise<void>>();
+
   constructor(private readonly dir: string) {}
+
+  private write(name: string, value: unknown): Promise<void> {
+    const path = join(this.dir, name);
+    const next = (this.writes.get(path) ?? Promise.resolve()).catch(() => undefined).then(() => writeSecret(path, value));
+    this.writes.set(path, next);
+    return next;
+  }
 
   async init(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
@@ -61,7 +79,7 @@ export class AgentFiles {
   }
 
   saveIdentity(i: Identity): Promise<void> {
-    return writeSecret(join(this.dir, 'identity.json'), i);
+    return this.write('identity.json', i);
   }
 
   async forgetIdentity(): Promise<void> {
@@ -74,7 +92,7 @@ export class AgentFiles {
     const saved = await readJson(path, z.string().min(32));
     if (saved) return saved;
     const secret = randomBytes(32).toString('base64url');
-    await writeSecret(path, secret);
+    await this.write('enroll.json', secret);
     return secret;
   }
 
@@ -82,7 +100,12 @@ export class AgentFiles {
     return readJson(join(this.dir, 'desired.json'), savedDesiredSchema);
   }
 
+  /** Moves an unreadable desired.json aside (desired.rejected.json), for a look later. */
+  async setAsideDesired(): Promise<void> {
+    await rename(join(this.dir, 'desired.json'), join(this.dir, 'desired.rejected.json')).catch(() => undefined);
+  }
+
   saveDesired(d: SavedDesired): Promise<void> {
-    return writeSecret(join(this.dir, 'desired.json'), d);
+    return this.write('desired.json', d);
   }
 }

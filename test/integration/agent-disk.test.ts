@@ -3,9 +3,10 @@
  * state, yet it applies every new one at once and tells the hub so (docs/security.md). Real hub,
  * real agent with Docker, the agent's data directory on a small tmpfs (needs root, as CI has).
  * The reconcile timer is set to 10 minutes, so only the push itself can start the containers.
+ * A damaged saved state does not keep an agent from starting either.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -120,6 +121,26 @@ describe("an agent that cannot save its desired state", { timeout: 90_000 }, () 
     }
     await deployAndRun('space-cam');
     expect(await saved()).toContain('full-cam');
+    expect((await readdir(mount)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(agent.running).toBe(true);
+  });
+
+  it('with an unreadable saved desired state (a torn or damaged file) starts, sets it aside and rejoins', async () => {
+    const dir = join(root, 'torn');
+    await mkdir(dir, { mode: 0o700 });
+    await writeFile(join(dir, 'desired.json'), '{"generation": 7, "namespaces": ["ns1"', { mode: 0o600 });
+    const torn = group.spawn('agent torn', 'agent/src/main.js', {
+      AGENT_RUNTIME: 'none',
+      AGENT_HUB_URL: hub.url,
+      AGENT_TOKEN: await admin.joinToken(CLUSTER),
+      AGENT_NODE_NAME: `${NODE}-torn`,
+      AGENT_DATA_DIR: dir,
+    });
+    await torn.waitForLine(connectedLine(`${NODE}-torn`, CLUSTER), 20_000);
+    expect(torn.logs(/saved desired state unreadable/)).toHaveLength(1);
+    expect(await readFile(join(dir, 'desired.rejected.json'), 'utf8')).toContain('"generation": 7');
+    // The hub's copy replaces it.
+    await pollUntil(() => readFile(join(dir, 'desired.json'), 'utf8').catch(() => ''), (t) => t.includes(ns), 15_000, 100);
+    expect(await admin.isReady(CLUSTER, `${NODE}-torn`)).toBe(true);
   });
 });
