@@ -182,6 +182,11 @@ describe('workloads on real Docker', () => {
   });
 
   it('rolls 1.0 to 1.1 without going below the replicas (maxUnavailable 0)', async () => {
+    // Replicas count as available once running for minReadySeconds (1 s); a rollout retires
+    // unavailable old ones at once, so the test starts it only when both 1.0 replicas are available
+    // (the one replaced above may have started a moment ago).
+    await pollUntil(() => running('vsm.app=cam'), (r) => r.length === 2, 15_000, 200);
+    await sleep(1500);
     expect((await owner.call('POST', '/v1/app', appBody('1.1'))).status).toBe(200);
     await deploy(owner, '1.1');
     let least = Infinity;
