@@ -58,7 +58,13 @@ export class Agent {
 
   async start(): Promise<void> {
     await this.d.files.init();
-    const id = await this.d.files.loadIdentity();
+    // Unreadable (a damaged disk), the identity is set aside: with AGENT_TOKEN the agent enrolls
+    // again, and its saved enroll proof gets it the same node back.
+    const id = await this.d.files.loadIdentity().catch(async (e: Error) => {
+      this.d.log.warn('node identity unreadable; set aside (identity.rejected.json)', { error: e.message });
+      await this.d.files.forgetIdentity();
+      return undefined;
+    });
     // Not keyed on the hub URL: the same hub reached by another address must keep the identity (a
     // re-enrollment would be refused with 4009); another hub refuses the credential, and onRefused
     // then falls back to the join token.

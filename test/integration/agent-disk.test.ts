@@ -29,6 +29,8 @@ let admin: HubClient;
 let owner: HubClient;
 let ns = '';
 let agent: Child;
+/** The agent started on a damaged desired.json; the identity test damages its identity next. */
+let torn: Child | undefined;
 
 /** Fills the filesystem of `dir` to its last byte. */
 async function fill(dir: string): Promise<void> {
@@ -129,7 +131,7 @@ describe("an agent that cannot save its desired state", { timeout: 90_000 }, () 
     const dir = join(root, 'torn');
     await mkdir(dir, { mode: 0o700 });
     await writeFile(join(dir, 'desired.json'), '{"generation": 7, "namespaces": ["ns1"', { mode: 0o600 });
-    const torn = group.spawn('agent torn', 'agent/src/main.js', {
+    torn = group.spawn('agent torn', 'agent/src/main.js', {
       AGENT_RUNTIME: 'none',
       AGENT_HUB_URL: hub.url,
       AGENT_TOKEN: await admin.joinToken(CLUSTER),
@@ -142,5 +144,26 @@ describe("an agent that cannot save its desired state", { timeout: 90_000 }, () 
     // The hub's copy replaces it.
     await pollUntil(() => readFile(join(dir, 'desired.json'), 'utf8').catch(() => ''), (t) => t.includes(ns), 15_000, 100);
     expect(await admin.isReady(CLUSTER, `${NODE}-torn`)).toBe(true);
+  });
+
+  it('with an unreadable identity enrolls again with its join token and gets the same node back', async () => {
+    const node = `${NODE}-torn`;
+    const dir = join(root, 'torn');
+    const { nodeId } = JSON.parse(await readFile(join(dir, 'identity.json'), 'utf8')) as { nodeId: string };
+    expect(await torn!.stop('SIGTERM')).toMatchObject({ code: 0 });
+    await writeFile(join(dir, 'identity.json'), '{"nodeId": "', { mode: 0o600 });
+    const again = group.spawn('agent torn again', 'agent/src/main.js', {
+      AGENT_RUNTIME: 'none',
+      AGENT_HUB_URL: hub.url,
+      AGENT_TOKEN: await admin.joinToken(CLUSTER),
+      AGENT_NODE_NAME: node,
+      AGENT_DATA_DIR: dir,
+    });
+    await again.waitForLine(connectedLine(node, CLUSTER), 20_000);
+    expect(again.logs(/node identity unreadable/)).toHaveLength(1);
+    expect((await admin.nodes(CLUSTER, node)).map((n) => n.isReady)).toEqual([true]);
+    const identity = JSON.parse(await readFile(join(dir, 'identity.json'), 'utf8')) as { nodeId: string; credential: string };
+    expect(identity.nodeId).toBe(nodeId);
+    expect(identity.credential).toMatch(/^vsmn\./);
   });
 });
