@@ -20,7 +20,7 @@ apt_install() {
 }
 
 ensure_docker() {
-  apt_install docker.io busybox-static iptables
+  apt_install docker.io busybox-static iptables iproute2 # iproute2: ip netns for the partition test
   if docker info >/dev/null 2>&1; then return 0; fi
   echo "test-deps: starting dockerd"
   nohup dockerd >/tmp/vsm-dockerd.log 2>&1 &
