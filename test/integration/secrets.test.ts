@@ -228,6 +228,8 @@ describe('HTTP headers', () => {
     expect(h.get('x-content-type-options')).toBe('nosniff');
     expect(h.get('x-frame-options')).toMatch(/^(DENY|SAMEORIGIN)$/);
     expect(h.get('referrer-policy')).toBeTruthy();
+    expect(h.get('strict-transport-security')).toMatch(/max-age=\d+/);
+    expect(h.get('cross-origin-resource-policy')).toBe('same-origin');
     expect(h.get('x-powered-by')).toBeNull();
     expect(h.get('access-control-allow-origin')).toBeNull();
     expect(h.get('access-control-allow-credentials')).toBeNull();
