@@ -6,6 +6,7 @@ import { silentLogger } from '../../shared/src/log.js';
 import { openLowdbStore, type LowdbStore } from '../../hub/src/store/lowdb-store.js';
 import { emptyData, SCHEMA_VERSION, StoreOpenError } from '../../hub/src/store/migrations.js';
 import { StoreWriteError, type HubData, type NewUser } from '../../hub/src/store/types.js';
+import { sampleFacts } from '../helpers/fleet.js';
 
 const newUser = (name: string): NewUser => ({
   user: name,
@@ -163,5 +164,45 @@ describe('LowdbStore writes', () => {
     const got = s.users.get(u.id)!;
     got.status = 3;
     expect(s.users.get(u.id)?.status).toBe(0);
+  });
+});
+
+describe('LowdbStore node indexes', () => {
+  const node = (id: string, clusterName: string, nodeName: string) => ({
+    id,
+    clusterName,
+    nodeName,
+    credentialHash: 'x',
+    facts: sampleFacts(),
+    agentVersion: '1',
+    runtime: 'none',
+  });
+  const names = (rows: readonly { clusterName: string; nodeName: string }[]) => rows.map((n) => `${n.clusterName}/${n.nodeName}`);
+  const label = (l: string) => ({ label: l, createTime: 1 });
+
+  it('lists the nodes of a label in cluster then name order, following label changes, removals and a reload', async () => {
+    const s = await openStore();
+    for (const [id, c, n] of [['1', 'b', 'n2'], ['2', 'a', 'n9'], ['3', 'b', 'n1'], ['4', 'a', 'n1']] as const) await s.nodes.insert(node(id, c, n));
+    expect(s.nodes.withLabel('gpu')).toEqual([]);
+    await s.nodes.update('1', { labels: [label('gpu')] });
+    await s.nodes.update('2', { labels: [label('gpu'), label('ssd')] });
+    await s.nodes.update('3', { labels: [label('ssd')] });
+    expect(names(s.nodes.withLabel('gpu'))).toEqual(['a/n9', 'b/n2']);
+    expect(names(s.nodes.withLabel('ssd'))).toEqual(['a/n9', 'b/n1']);
+    // A new node has no labels; the index still answers in order afterwards.
+    await s.nodes.insert(node('5', 'a', 'n5'));
+    await s.nodes.update('5', { labels: [label('gpu')] });
+    expect(names(s.nodes.withLabel('gpu'))).toEqual(['a/n5', 'a/n9', 'b/n2']);
+    await s.nodes.update('2', { labels: [label('ssd')] });
+    expect(names(s.nodes.withLabel('gpu'))).toEqual(['a/n5', 'b/n2']);
+    await s.nodes.remove('1');
+    expect(names(s.nodes.withLabel('gpu'))).toEqual(['a/n5']);
+    // Facts changes leave the index alone.
+    await s.nodes.update('5', { facts: sampleFacts({ cpu: 64 }) });
+    expect(names(s.nodes.withLabel('gpu'))).toEqual(['a/n5']);
+    await s.close();
+    const again = await openStore();
+    expect(names(again.nodes.withLabel('ssd'))).toEqual(['a/n9', 'b/n1']);
+    expect(names(again.nodes.withLabel('gpu'))).toEqual(['a/n5']);
   });
 });

@@ -120,9 +120,17 @@ export class NodeService {
 
   list(c: Caller, q: NodeQuery) {
     assertCan(c.role, 'node.read');
-    let rows: readonly NodeRecord[] = q.clusterName !== undefined ? this.store.nodes.inCluster(q.clusterName) : this.store.nodes.all();
+    // Start from the smaller index (cluster or label), then filter by the rest; the order is cluster then name either way.
+    const inCluster = q.clusterName !== undefined ? this.store.nodes.inCluster(q.clusterName) : undefined;
+    const withLabel = q.nodeLabel !== undefined ? this.store.nodes.withLabel(q.nodeLabel) : undefined;
+    let rows: readonly NodeRecord[];
+    if (withLabel && (!inCluster || withLabel.length < inCluster.length)) {
+      rows = q.clusterName !== undefined ? withLabel.filter((n) => n.clusterName === q.clusterName) : withLabel;
+    } else {
+      rows = inCluster ?? this.store.nodes.all();
+      if (q.nodeLabel !== undefined) rows = rows.filter((n) => n.labels.some((l) => l.label === q.nodeLabel));
+    }
     if (q.nodeName !== undefined) rows = rows.filter((n) => n.nodeName === q.nodeName);
-    if (q.nodeLabel !== undefined) rows = rows.filter((n) => n.labels.some((l) => l.label === q.nodeLabel));
     const now = this.now();
     let ready = 0;
     if (q.nodeName === undefined && q.nodeLabel === undefined) {

@@ -89,6 +89,8 @@ export class LowdbStore implements Store {
   /** Nodes per cluster, each list sorted by node name. */
   private nodesByCluster = new Map<string, NodeRecord[]>();
   private allNodesSorted: NodeRecord[] | null = null;
+  /** Nodes by label, in the order of allNodesSorted; rebuilt at the first read after a label changed. */
+  private nodesByLabel: Map<string, NodeRecord[]> | null = null;
   /** Completed writes, for metrics and tests of coalescing. */
   writes = 0;
 
@@ -121,6 +123,7 @@ export class LowdbStore implements Store {
     this.nodesByCluster = new Map();
     for (const n of data.nodes) this.indexNode(n);
     this.allNodesSorted = null;
+    this.nodesByLabel = null;
   }
 
   private indexNode(n: NodeRecord): void {
@@ -307,6 +310,20 @@ export class LowdbStore implements Store {
       }
       return this.allNodesSorted;
     },
+    withLabel: (label) => {
+      if (!this.nodesByLabel) {
+        const index = new Map<string, NodeRecord[]>();
+        for (const n of this.nodes.all()) {
+          for (const l of n.labels) {
+            const list = index.get(l.label);
+            if (list) list.push(n);
+            else index.set(l.label, [n]);
+          }
+        }
+        this.nodesByLabel = index;
+      }
+      return this.nodesByLabel.get(label) ?? [];
+    },
     insert: (n) => {
       const t = this.nowS();
       const rec: NodeRecord = { ...n, labels: [], createTime: t, updateTime: t };
@@ -319,6 +336,7 @@ export class LowdbStore implements Store {
       const rec = this.nodeById.get(id);
       if (!rec) return Promise.reject(new Error(`node ${id} vanished`));
       Object.assign(rec, patch, { updateTime: this.nowS() });
+      if (patch.labels) this.nodesByLabel = null;
       return this.persist().then(() => copyNode(rec)!);
     },
     remove: (id) => {
@@ -330,6 +348,7 @@ export class LowdbStore implements Store {
       if (list.length) this.nodesByCluster.set(rec.clusterName, list);
       else this.nodesByCluster.delete(rec.clusterName);
       this.allNodesSorted = null;
+      if (rec.labels.length) this.nodesByLabel = null;
       return this.persist();
     },
   };

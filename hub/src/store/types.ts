@@ -252,6 +252,8 @@ export interface NodeRepo {
   inCluster(clusterName: string): readonly NodeRecord[];
   /** Every node, sorted by cluster then name. */
   all(): readonly NodeRecord[];
+  /** Nodes carrying a label, sorted by cluster then name (an index, not a scan). */
+  withLabel(label: string): readonly NodeRecord[];
   count(clusterName: string): number;
   insert(n: NewNode): Promise<NodeRecord>;
   update(id: string, patch: NodePatch): Promise<NodeRecord>;
