@@ -8,6 +8,11 @@ let hub: TestHub;
 let roles: RoleFixture;
 let stop: () => void;
 let web: number;
+/** GET /v1/alert once the alerts raised so far are saved (a save answers after the store's write). */
+const alerts = async (query: string, token: string) => {
+  await hub.ctx.alerts.settled();
+  return hub.call('GET', `/v1/alert${query}`, { token });
+};
 const view = async (id: number) => (await hub.call('GET', `/v1/deploy/${id}`, { token: roles.a.admin.token })).body.data;
 /** Moves the clock while GZ1 and BJ1 keep heartbeating and GZ2 stays silent. */
 function silenceGz2For(ms: number): void {
@@ -31,14 +36,14 @@ afterAll(async () => {
 
 describe('a node that goes not ready', () => {
   it('raises no alert while the fleet is healthy', async () => {
-    const r = await hub.call('GET', '/v1/alert', { token: roles.a.member.token });
+    const r = await alerts('', roles.a.member.token);
     expect(r.body).toMatchObject({ code: 200, data: [], total: 0 });
   });
 
   it('raises a nodeNotReady alert once its heartbeat is older than the grace', async () => {
     expect(f.nodeNames(await view(web))).toEqual(['GZ1', 'GZ2']);
     silenceGz2For(hub.ctx.config.nodeGraceMs + 1);
-    const r = await hub.call('GET', '/v1/alert', { token: roles.a.member.token });
+    const r = await alerts('', roles.a.member.token);
     expect(r.body.total).toBe(1);
     expect(r.body.data[0]).toMatchObject({ kind: 'nodeNotReady', clusterName: 'GuangZhou', nodeName: 'GZ2', message: expect.stringMatching(/GZ2 is not ready/) });
   });
@@ -56,9 +61,9 @@ describe('a node that goes not ready', () => {
   });
 
   it('filters by clusterName; every role 2-4 may read', async () => {
-    expect((await hub.call('GET', '/v1/alert?clusterName=BeiJing', { token: roles.a.admin.token })).body).toMatchObject({ data: [], total: 0 });
+    expect((await alerts('?clusterName=BeiJing', roles.a.admin.token)).body).toMatchObject({ data: [], total: 0 });
     for (const token of [roles.a.member.token, roles.b.admin.token, roles.sysAdmin.token]) {
-      expect((await hub.call('GET', '/v1/alert?clusterName=GuangZhou', { token })).body.total).toBe(1);
+      expect((await alerts('?clusterName=GuangZhou', token)).body.total).toBe(1);
     }
   });
 
@@ -78,7 +83,7 @@ describe('a node under high load', () => {
     hub.ctx.alerts.checkLoad();
   };
   const highAlerts = async () =>
-    (await hub.call('GET', '/v1/alert?pageSize=0&clusterName=BeiJing', { token: roles.a.admin.token })).body.data.map((a: { kind: string }) => a.kind);
+    (await alerts('?pageSize=0&clusterName=BeiJing', roles.a.admin.token)).body.data.map((a: { kind: string }) => a.kind);
 
   it('raises nodeCpuHigh once CPU stays above 80% for 30 s, and only once per episode', async () => {
     loadOf(95, 10);

@@ -14,6 +14,8 @@ const KEEP = 5000;
 export class AlertService {
   /** Since when each node's CPU/memory has been high, and whether that episode was alerted. */
   private readonly high = new Map<string, { since: number; alerted: boolean }>();
+  /** Alerts being saved (a save answers after the store's write). */
+  private readonly saving = new Set<Promise<void>>();
 
   constructor(
     private readonly store: Store,
@@ -26,9 +28,19 @@ export class AlertService {
   start(): () => void {
     return this.events.subscribe((e) => {
       if (e.kind === 'node.ready' && !e.ready) {
-        void this.raise({ kind: 'nodeNotReady', clusterName: e.clusterName, nodeName: e.nodeName, message: `node ${e.nodeName} is not ready: ${e.reason}` });
+        this.track({ kind: 'nodeNotReady', clusterName: e.clusterName, nodeName: e.nodeName, message: `node ${e.nodeName} is not ready: ${e.reason}` });
       }
     });
+  }
+
+  private track(a: Omit<AlertRecord, 'id' | 'createTime'>): void {
+    const p = this.raise(a).finally(() => this.saving.delete(p));
+    this.saving.add(p);
+  }
+
+  /** Resolves once every alert raised so far is saved (or its save failed and was logged). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.saving]);
   }
 
   private async raise(a: Omit<AlertRecord, 'id' | 'createTime'>): Promise<void> {
@@ -61,7 +73,7 @@ export class AlertService {
         if (!h.alerted && now - h.since >= HIGH_LOAD_FOR_MS) {
           h.alerted = true;
           const what = kind === 'nodeCpuHigh' ? 'CPU' : 'memory';
-          void this.raise({ kind, clusterName: s.clusterName, nodeName: s.nodeName, message: `node ${s.nodeName} ${what} above ${HIGH_LOAD_PCT}% for ${Math.round((now - h.since) / 1000)} s` });
+          this.track({ kind, clusterName: s.clusterName, nodeName: s.nodeName, message: `node ${s.nodeName} ${what} above ${HIGH_LOAD_PCT}% for ${Math.round((now - h.since) / 1000)} s` });
         }
       }
     }
