@@ -15,7 +15,7 @@ import { helloFor } from '../helpers/fleet.js';
 import { businessWithAdmin, ok } from '../helpers/live-business.js';
 import { connectedLine, HubClient, startAgent, startHub, type LiveHub } from '../helpers/live-hub.js';
 import { assertBuilt, pollUntil, ProcessGroup, sleep } from '../helpers/processes.js';
-import { RawAgent } from '../helpers/raw-agent.js';
+import { RawAgent, upgradeStatus } from '../helpers/raw-agent.js';
 
 const CLUSTER = 'hostile';
 const HEARTBEAT_MS = 500;
@@ -94,6 +94,36 @@ describe('floods', () => {
     later.send(helloFor('flooder'));
     expect(await later.waitFor('welcome')).toMatchObject({ nodeName: 'flooder', clusterName: CLUSTER });
     later.send({ type: 'goodbye', reason: 'done' });
+  });
+  it('a flood over the join-token connection that enrolled the node spends the node\'s own budget', async () => {
+    const { a, credential } = await joined('join-flooder');
+    for (let seq = 1; seq <= 1000; seq++) a.send({ type: 'heartbeat', seq, cpuLoad: 1, memLoad: 1 });
+    expect((await a.closedWithin()).code).toBe(4029);
+    // Had the join connection a budget of its own, the node's would be whole and take these 100.
+    const again = await raw(credential);
+    again.send(helloFor('join-flooder'));
+    for (let seq = 1; seq <= 100; seq++) again.send({ type: 'heartbeat', seq, cpuLoad: 1, memLoad: 1 });
+    expect((await again.closedWithin()).code).toBe(4029);
+  });
+
+  it('refused upgrades are all answered 401 but logged only a few at a time per address', { timeout: 40_000 }, async () => {
+    const refusals = (from: number) => hub.child.lines.slice(from).filter((l) => l.includes('agent refused at upgrade'));
+    const from = hub.child.lines.length;
+    const statuses = await Promise.all(Array.from({ length: 40 }, () => upgradeStatus(hub.url, 'not-a-token')));
+    expect(statuses).toEqual(Array(40).fill(401));
+    await sleep(200);
+    expect(refusals(from).length).toBeGreaterThanOrEqual(1);
+    expect(refusals(from).length).toBeLessThanOrEqual(5);
+    // The next line logged from this address says how many went unlogged.
+    await sleep(10_500);
+    const next = hub.child.lines.length;
+    expect(await upgradeStatus(hub.url, 'not-a-token')).toBe(401);
+    await pollUntil(async () => refusals(next), (l) => l.length === 1, 5000);
+    expect(JSON.parse(refusals(next)[0]!).unloggedBefore).toBeGreaterThanOrEqual(35);
+    // A good token from the same address still gets in.
+    const ok = await raw(joinToken);
+    expect(ok.ws.readyState).toBe(ok.ws.OPEN);
+    ok.terminate();
   });
 });
 

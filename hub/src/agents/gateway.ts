@@ -56,6 +56,12 @@ export class AgentGateway {
   private pingTick = 0;
   private nextSlice = 0;
   refused = 0;
+  /**
+   * Log budget for refused upgrades per remote address: a few lines at once, then one per 10 s
+   * carrying how many were left unlogged. Every attempt is still answered (401), so a peer behind
+   * the same address as real agents cannot lock them out; it only cannot flood the log.
+   */
+  private readonly refusalLogs = new Map<string, { bucket: TokenBucket; unlogged: number }>();
 
   constructor(
     private readonly deps: {
@@ -117,13 +123,25 @@ export class AgentGateway {
       (admission) => {
         if (!admission) {
           this.refused++;
-          this.deps.log.warn('agent refused at upgrade', { remote: req.socket.remoteAddress, reason: 'bad or expired token' });
+          this.logRefusal(req.socket.remoteAddress ?? '');
           return refuse(socket, 401, 'a valid join token or node credential is required');
         }
         this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, admission, req.socket.remoteAddress ?? ''));
       },
       () => refuse(socket, 500, 'internal error'),
     );
+  }
+
+  private logRefusal(remote: string): void {
+    if (this.refusalLogs.size >= 10_000 && !this.refusalLogs.has(remote)) this.refusalLogs.clear();
+    let r = this.refusalLogs.get(remote);
+    if (!r) this.refusalLogs.set(remote, (r = { bucket: new TokenBucket(5, 0.1, this.deps.clock.now()), unlogged: 0 }));
+    if (!r.bucket.take(this.deps.clock.now())) {
+      r.unlogged++;
+      return;
+    }
+    this.deps.log.warn('agent refused at upgrade', { remote, reason: 'bad or expired token', ...(r.unlogged ? { unloggedBefore: r.unlogged } : {}) });
+    r.unlogged = 0;
   }
 
   private async admit(req: IncomingMessage): Promise<Admission | undefined> {
@@ -140,7 +158,9 @@ export class AgentGateway {
 
   private onConnection(ws: WebSocket, admission: Admission, remote: string): void {
     const log = this.deps.log.child({ remote });
-    const bucket = this.bucketFor(admission);
+    // A join-token connection has a budget of its own until its hello names the node; from then
+    // on it draws on the node's budget like a connection with the node's credential.
+    let bucket = this.bucketFor(admission);
     let session: Session | undefined;
     let helloSeen = false;
     const send = (m: HubMessage) => {
@@ -175,6 +195,7 @@ export class AgentGateway {
         this.onHello(msg, admission, send, close).then(
           (s) => {
             session = s;
+            if (s) bucket = this.bucketFor({ kind: 'node', nodeId: s.nodeId });
             if (s && ws.readyState !== ws.OPEN) this.deps.registry.detach(s, 'connection closed');
           },
           (e: unknown) => close(CloseCode.badMessage, e instanceof Error ? e.message : 'hello failed'),
