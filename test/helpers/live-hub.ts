@@ -41,9 +41,14 @@ export interface AgentOptions {
   token?: string;
   nodeName: string;
   dataDir: string;
+  /** More AGENT_* settings, e.g. DOCKER_AGENT. */
+  env?: Record<string, string>;
 }
 
-/** Starts `node dist/agent/src/main.js` with AGENT_RUNTIME=none (it does not wait). */
+/** An agent that runs workloads with Docker and reconciles every 500 ms. */
+export const DOCKER_AGENT = { AGENT_RUNTIME: 'docker', AGENT_RECONCILE_MS: '500' };
+
+/** Starts `node dist/agent/src/main.js`, with AGENT_RUNTIME=none unless `env` says otherwise (it does not wait). */
 export function startAgent(group: ProcessGroup, o: AgentOptions): Child {
   return group.spawn(`agent ${o.nodeName}`, 'agent/src/main.js', {
     AGENT_RUNTIME: 'none',
@@ -51,6 +56,7 @@ export function startAgent(group: ProcessGroup, o: AgentOptions): Child {
     AGENT_NODE_NAME: o.nodeName,
     AGENT_DATA_DIR: o.dataDir,
     ...(o.token ? { AGENT_TOKEN: o.token } : {}),
+    ...o.env,
   });
 }
 

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertDockerReady, containers, docker, removeNodeObjects, TEST_IMAGE } from '../helpers/docker.js';
 import { GatedRegistry } from '../helpers/gated-registry.js';
 import { businessWithAdmin, ok } from '../helpers/live-business.js';
-import { HubClient, LIVE_ADMIN_PASSWORD } from '../helpers/live-hub.js';
+import { connectedLine, DOCKER_AGENT, HubClient, LIVE_ADMIN_PASSWORD, startAgent as spawnAgent } from '../helpers/live-hub.js';
 import { assertBuilt, freePort, pollUntil, ProcessGroup, sleep, type Child } from '../helpers/processes.js';
 
 const run = Math.random().toString(36).slice(2, 7);
@@ -53,16 +53,9 @@ function startHub(): Promise<Child> {
 
 /** Starts (or restarts, same data dir) the agent of `node` and waits for its join. */
 async function startAgent(node: string): Promise<Child> {
-  const child = group.spawn(`agent ${node}`, 'agent/src/main.js', {
-    AGENT_RUNTIME: 'docker',
-    AGENT_HUB_URL: `http://127.0.0.1:${port}`,
-    AGENT_TOKEN: joinToken,
-    AGENT_NODE_NAME: node,
-    AGENT_DATA_DIR: join(dir, node),
-    AGENT_RECONCILE_MS: '500',
-  });
+  const child = spawnAgent(group, { hubUrl: `http://127.0.0.1:${port}`, token: joinToken, nodeName: node, dataDir: join(dir, node), env: DOCKER_AGENT });
   agents.set(node, child);
-  await child.waitForLine(new RegExp(`^agent connected node=${node} cluster=${CLUSTER}$`), 20_000);
+  await child.waitForLine(connectedLine(node, CLUSTER), 20_000);
   return child;
 }
 

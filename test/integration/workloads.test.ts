@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertDockerReady, containers, docker, removeNodeObjects, TEST_IMAGE } from '../helpers/docker.js';
-import { HubClient, LIVE_ADMIN_PASSWORD } from '../helpers/live-hub.js';
+import { connectedLine, DOCKER_AGENT, HubClient, LIVE_ADMIN_PASSWORD, startAgent as spawnAgent } from '../helpers/live-hub.js';
 import { assertBuilt, freePort, pollUntil, ProcessGroup, sleep, type Child } from '../helpers/processes.js';
 
 // Real hub, real agents with AGENT_RUNTIME=docker, real dockerd: the workload guarantees of issue 4.
@@ -39,16 +39,9 @@ function startHub(): Promise<Child> {
 }
 
 async function startAgent(node: string, token: string): Promise<Child> {
-  const child = group.spawn(`agent ${node}`, 'agent/src/main.js', {
-    AGENT_RUNTIME: 'docker',
-    AGENT_HUB_URL: `http://127.0.0.1:${port}`,
-    AGENT_TOKEN: token,
-    AGENT_NODE_NAME: node,
-    AGENT_DATA_DIR: join(dir, node),
-    AGENT_RECONCILE_MS: '500',
-  });
+  const child = spawnAgent(group, { hubUrl: `http://127.0.0.1:${port}`, token, nodeName: node, dataDir: join(dir, node), env: DOCKER_AGENT });
   agents.set(node, child);
-  await child.waitForLine(new RegExp(`^agent connected node=${node} cluster=${CLUSTER}$`), 15_000);
+  await child.waitForLine(connectedLine(node, CLUSTER), 15_000);
   return child;
 }
 
