@@ -43,15 +43,18 @@ describe('overlapping changes', () => {
 
   it('changing the password of an account deleted meanwhile is a 401, not a crash', async () => {
     const m = await member('race-own');
-    const change = hub.ctx.users.changeOwnPassword(await caller(m.token), PASSWORD, 'Mine12345', 'ip');
-    await hub.ctx.users.remove(await caller(roles.a.admin.token), m.id);
+    const [self, admin] = [await caller(m.token), await caller(roles.a.admin.token)];
+    const change = hub.ctx.users.changeOwnPassword(self, PASSWORD, 'Mine12345', 'ip');
+    await hub.ctx.users.remove(admin, m.id);
     expect((await appErrorOf(change)).status).toBe(401);
   });
 
   it('an admin reset overlapping a self-service change leaves no session of the user alive', async () => {
     const m = await member('race-both');
-    const reset = hub.ctx.users.resetPassword(await caller(roles.a.admin.token), m.id, 'Reset1234');
-    const change = hub.ctx.users.changeOwnPassword(await caller(m.token), PASSWORD, 'Mine12345', 'ip');
+    // Both callers first: a reset that finished before the user's token was read would end the test early.
+    const [admin, self] = [await caller(roles.a.admin.token), await caller(m.token)];
+    const reset = hub.ctx.users.resetPassword(admin, m.id, 'Reset1234');
+    const change = hub.ctx.users.changeOwnPassword(self, PASSWORD, 'Mine12345', 'ip');
     const [r, c] = await Promise.allSettled([reset, change]);
     expect(r.status).toBe('fulfilled');
     if (c.status === 'fulfilled') {
