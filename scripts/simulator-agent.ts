@@ -5,7 +5,7 @@
  * every 30 s, reconnection with capped exponential backoff and full jitter.
  */
 import WebSocket from 'ws';
-import { backoffDelay } from '../shared/src/backoff.js';
+import { AGENT_BACKOFF_BASE_MS, AGENT_BACKOFF_CAP_MS, backoffDelay } from '../shared/src/backoff.js';
 import { decode, encode } from '../shared/src/codec.js';
 import {
   CloseCode,
@@ -119,7 +119,7 @@ export class SimAgent {
         this.credential = undefined;
         if (again) return this.reconnectIn(0);
       }
-      this.reconnectIn(backoffDelay(this.attempt++, 500, 30_000));
+      this.reconnectIn(backoffDelay(this.attempt++, AGENT_BACKOFF_BASE_MS, AGENT_BACKOFF_CAP_MS));
     });
   }
 

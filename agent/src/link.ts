@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { backoffDelay } from '../../shared/src/backoff.js';
+import { AGENT_BACKOFF_BASE_MS, AGENT_BACKOFF_CAP_MS, backoffDelay } from '../../shared/src/backoff.js';
 import { decode, encode } from '../../shared/src/codec.js';
 import type { Logger } from '../../shared/src/log.js';
 import {
@@ -95,7 +95,7 @@ export class HubLink {
 
   private scheduleReconnect(immediate = false): void {
     if (this.stopped) return;
-    const delay = immediate ? 0 : backoffDelay(this.attempt++, this.opts.backoffBaseMs ?? 500, this.opts.backoffCapMs ?? 30_000);
+    const delay = immediate ? 0 : backoffDelay(this.attempt++, this.opts.backoffBaseMs ?? AGENT_BACKOFF_BASE_MS, this.opts.backoffCapMs ?? AGENT_BACKOFF_CAP_MS);
     this.opts.log.debug('reconnecting', { inMs: delay, attempt: this.attempt });
     this.retryTimer = setTimeout(() => this.connect(), delay);
   }

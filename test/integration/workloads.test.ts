@@ -224,12 +224,11 @@ describe('workloads on real Docker', () => {
     await pollUntil(() => admin.isReady(CLUSTER, N1), (r) => r === true, 20_000, 200);
     await sleep(3000); // several reconcile rounds after the reconnect
     const after = await running(`vsm.node=${N1}`);
-    // Every container that ran before the reconnect still runs: none restarted or replaced.
-    for (const c of [...during, ...rest]) expect(after.map((a) => a.id)).toContain(c.id);
-    // N2's agent may still be in its reconnect backoff past grace + delay (3 s here): then its
-    // replica rightly moves to N1, as a new instance, never a second container of one instance.
-    const instances = after.map((c) => c.labels['vsm.instance']);
-    expect(new Set(instances).size).toBe(instances.length);
+    // Exactly the containers that ran before the reconnect: none restarted, replaced or added. (The
+    // agents may wait out a reconnect backoff longer than grace + delay, 3 s here; the restarted
+    // hub gives them the backoff cap before it counts their nodes as gone and moves replicas.)
+    expect(after.map((c) => c.id).sort()).toEqual(during.map((c) => c.id).sort());
+    for (const c of rest) expect(after.map((a) => a.id)).toContain(c.id);
   });
 
   it("moves a stopped agent's replicas to the other node after the grace and delay", async () => {

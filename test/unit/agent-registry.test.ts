@@ -368,3 +368,21 @@ describe('AgentRegistry ready counts and the ordered sweep', () => {
     expect(modes).toEqual(new Set([true, false]));
   });
 });
+
+describe('AgentRegistry lastSeen', () => {
+  it('counts a node not heard from since the hub started from start + the agents\' backoff cap', async () => {
+    const { AGENT_BACKOFF_CAP_MS } = await import('../../shared/src/backoff.js');
+    const { registry, clock, connect } = setup();
+    const started = clock.t;
+    expect(registry.lastSeen('never')).toBe(started + AGENT_BACKOFF_CAP_MS);
+    clock.t += 5_000;
+    const { session } = connect('back');
+    expect(registry.lastSeen('back')).toBe(started + 5_000);
+    clock.t += 1_000;
+    registry.heartbeat(session, 1, 1, 1);
+    registry.detach(session, 'connection lost');
+    clock.t += 60_000;
+    // Once seen, a node is gone from its last heartbeat, however early after the start.
+    expect(registry.lastSeen('back')).toBe(started + 6_000);
+  });
+});

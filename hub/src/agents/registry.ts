@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { AGENT_BACKOFF_CAP_MS } from '../../../shared/src/backoff.js';
 import type { HubMessage, InstanceStatus } from '../../../shared/src/protocol.js';
 import { AppError } from '../errors.js';
 import type { EventBus } from '../services/events.js';
@@ -65,14 +66,20 @@ export class AgentRegistry {
     private readonly clock: Clock,
     readonly graceMs: number,
     private readonly events: EventBus,
+    private readonly reconnectWindowMs = AGENT_BACKOFF_CAP_MS,
   ) {
     this.startedAt = clock.now();
   }
 
-  /** When the node was last heard from; the hub's start for nodes not seen since. */
+  /**
+   * When the node was last heard from, to tell how long it has been gone. For a node not heard
+   * from since the hub started: the hub's start plus the agents' longest reconnect backoff, the
+   * moment by which its agent, if alive, has tried again. So a hub restart does not count nodes
+   * whose agents are merely waiting out their backoff as gone (and move their workloads).
+   */
   lastSeen(nodeId: string): number {
     const s = this.sessions.get(nodeId);
-    return s ? s.lastHeartbeat : (this.lastSeenAt.get(nodeId) ?? this.startedAt);
+    return s ? s.lastHeartbeat : (this.lastSeenAt.get(nodeId) ?? this.startedAt + this.reconnectWindowMs);
   }
 
   get size(): number {
