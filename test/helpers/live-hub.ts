@@ -11,6 +11,8 @@ export interface HubOptions {
   heartbeatMs?: number;
   graceMs?: number;
   startTimeoutMs?: number;
+  /** More HUB_* settings. */
+  env?: Record<string, string>;
 }
 
 /** A hub process and the URL it printed. */
@@ -31,6 +33,7 @@ export async function startHub(group: ProcessGroup, o: HubOptions): Promise<Live
     HUB_HEARTBEAT_MS: String(o.heartbeatMs ?? 500),
     HUB_NODE_GRACE_MS: String(o.graceMs ?? 2000),
     HUB_LOG_LEVEL: 'info',
+    ...o.env,
   });
   const m = await child.waitForLine(/^hub listening on (http:\/\/127\.0\.0\.1:(\d+))$/, o.startTimeoutMs ?? 15_000);
   return { child, url: m[1]!, port: Number(m[2]), dataDir: o.dataDir };

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertDockerReady, containers, docker, removeNodeObjects, TEST_IMAGE } from '../helpers/docker.js';
 import { GatedRegistry } from '../helpers/gated-registry.js';
 import { businessWithAdmin, ok } from '../helpers/live-business.js';
-import { connectedLine, DOCKER_AGENT, HubClient, LIVE_ADMIN_PASSWORD, startAgent as spawnAgent } from '../helpers/live-hub.js';
+import { connectedLine, DOCKER_AGENT, HubClient, startAgent as spawnAgent, startHub as startLiveHub } from '../helpers/live-hub.js';
 import { assertBuilt, freePort, pollUntil, ProcessGroup, sleep, type Child } from '../helpers/processes.js';
 
 const run = Math.random().toString(36).slice(2, 7);
@@ -39,16 +39,8 @@ let joinToken: string;
 let registry: GatedRegistry;
 
 function startHub(): Promise<Child> {
-  const child = group.spawn('hub', 'hub/src/main.js', {
-    HUB_HOST: '127.0.0.1',
-    HUB_PORT: String(port),
-    HUB_DATA_DIR: join(dir, 'hub'),
-    HUB_ADMIN_PASSWORD: LIVE_ADMIN_PASSWORD,
-    HUB_HEARTBEAT_MS: String(HB),
-    HUB_NODE_GRACE_MS: String(GRACE),
-    HUB_RESCHEDULE_DELAY_MS: String(RESCHEDULE),
-  });
-  return child.waitForLine(/^hub listening on /, 20_000).then(() => child);
+  const env = { HUB_RESCHEDULE_DELAY_MS: String(RESCHEDULE) };
+  return startLiveHub(group, { dataDir: join(dir, 'hub'), port, heartbeatMs: HB, graceMs: GRACE, env, startTimeoutMs: 20_000 }).then((h) => h.child);
 }
 
 /** Starts (or restarts, same data dir) the agent of `node` and waits for its join. */

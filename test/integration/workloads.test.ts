@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertDockerReady, containers, docker, removeNodeObjects, TEST_IMAGE } from '../helpers/docker.js';
-import { connectedLine, DOCKER_AGENT, HubClient, LIVE_ADMIN_PASSWORD, startAgent as spawnAgent } from '../helpers/live-hub.js';
+import { connectedLine, DOCKER_AGENT, HubClient, startAgent as spawnAgent, startHub as startLiveHub } from '../helpers/live-hub.js';
 import { assertBuilt, freePort, pollUntil, ProcessGroup, sleep, type Child } from '../helpers/processes.js';
 
 // Real hub, real agents with AGENT_RUNTIME=docker, real dockerd: the workload guarantees of issue 4.
@@ -26,16 +26,8 @@ let nsA: string;
 const agents = new Map<string, Child>();
 
 function startHub(): Promise<Child> {
-  const child = group.spawn('hub', 'hub/src/main.js', {
-    HUB_HOST: '127.0.0.1',
-    HUB_PORT: String(port),
-    HUB_DATA_DIR: join(dir, 'hub'),
-    HUB_ADMIN_PASSWORD: LIVE_ADMIN_PASSWORD,
-    HUB_HEARTBEAT_MS: String(HB),
-    HUB_NODE_GRACE_MS: String(GRACE),
-    HUB_RESCHEDULE_DELAY_MS: String(RESCHEDULE),
-  });
-  return child.waitForLine(/^hub listening on /, 15_000).then(() => child);
+  const env = { HUB_RESCHEDULE_DELAY_MS: String(RESCHEDULE) };
+  return startLiveHub(group, { dataDir: join(dir, 'hub'), port, heartbeatMs: HB, graceMs: GRACE, env, startTimeoutMs: 15_000 }).then((h) => h.child);
 }
 
 async function startAgent(node: string, token: string): Promise<Child> {
