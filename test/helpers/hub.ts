@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '../../shared/src/log.js';
+import { silentLogger, type Logger } from '../../shared/src/log.js';
 import { createApp } from '../../hub/src/app.js';
 import { loadConfig } from '../../hub/src/config.js';
 import { createContext, type HubContext } from '../../hub/src/context.js';
@@ -57,15 +57,31 @@ export interface TestHub {
   cleanup(): Promise<void>;
 }
 
+export interface TestHubOptions {
+  /** More HUB_* settings. */
+  env?: Record<string, string>;
+  log?: Logger;
+  /** Where the FakeClock starts (default 2026-01-01). */
+  clockStart?: number;
+  registryKey?: KeyObject;
+  secretKey?: Uint8Array;
+  /** The client address the app sees (Hono's node-server env); none by default. */
+  clientIp?: string;
+  /** With allow5xx, only a 503 passes (the registry unreachable); any other 5xx still throws. */
+  only503?: boolean;
+}
+
 /** A hub on a real lowdb file in a temp dir, with a fake clock and the system admin bootstrapped. */
-export async function makeTestHub(): Promise<TestHub> {
+export async function makeTestHub(opts: TestHubOptions = {}): Promise<TestHub> {
   const dir = await mkdtemp(join(tmpdir(), 'hub-test-'));
-  const clock = new FakeClock();
-  const config = loadConfig({ HUB_DATA_DIR: dir });
-  const store = await openLowdbStore(dir, silentLogger, clock.now);
-  const ctx = createContext({ config, store, log: silentLogger, jwtKey: randomBytes(32), clock });
+  const clock = new FakeClock(opts.clockStart);
+  const log = opts.log ?? silentLogger;
+  const config = loadConfig({ HUB_DATA_DIR: dir, ...opts.env });
+  const store = await openLowdbStore(dir, log, clock.now);
+  const ctx = createContext({ config, store, log, jwtKey: randomBytes(32), clock, registryKey: opts.registryKey, secretKey: opts.secretKey });
   await ctx.users.ensureSystemAdmin(ADMIN_USER, ADMIN_PASSWORD);
   const app = createApp(ctx);
+  const env = opts.clientIp === undefined ? undefined : { incoming: { socket: { remoteAddress: opts.clientIp } } };
 
   const call = async (method: string, path: string, o: CallOptions = {}): Promise<CallResult> => {
     const headers: Record<string, string> = { ...o.headers };
@@ -75,7 +91,7 @@ export async function makeTestHub(): Promise<TestHub> {
       payload = JSON.stringify(o.body);
       headers['content-type'] ??= 'application/json';
     }
-    const res = await app.request(path, { method, headers, body: payload });
+    const res = await app.request(path, { method, headers, body: payload }, env);
     const text = await res.text();
     let body: Envelope;
     try {
@@ -83,7 +99,7 @@ export async function makeTestHub(): Promise<TestHub> {
     } catch {
       throw new Error(`${method} ${path} answered ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`);
     }
-    if (res.status >= 500 && !o.allow5xx) {
+    if (res.status >= 500 && !(o.allow5xx && (!opts.only503 || res.status === 503))) {
       throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
     }
     return { status: res.status, body, headers: res.headers };
