@@ -38,20 +38,9 @@ export class FakeLink implements AgentLink {
   }
 }
 
-/** The session fields a fresh connection starts with. */
+/** What AgentRegistry.attach needs of a node and its link. */
 export function sessionInput(n: Pick<NodeRecord, 'id' | 'clusterName' | 'nodeName'>, link: AgentLink = new FakeLink()) {
-  return {
-    nodeId: n.id,
-    clusterName: n.clusterName,
-    nodeName: n.nodeName,
-    link,
-    seq: 0,
-    cpuLoad: 0,
-    memLoad: 0,
-    sentGeneration: 0,
-    ackedGeneration: 0,
-    actualNamespaces: [],
-  };
+  return { nodeId: n.id, clusterName: n.clusterName, nodeName: n.nodeName, link };
 }
 
 /** Enrolls a node as a first join with a join token would (no socket). */

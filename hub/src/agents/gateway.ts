@@ -267,12 +267,6 @@ export class AgentGateway {
       clusterName: node.clusterName,
       nodeName: node.nodeName,
       link: { send, close },
-      seq: 0,
-      cpuLoad: 0,
-      memLoad: 0,
-      sentGeneration: 0,
-      ackedGeneration: 0,
-      actualNamespaces: [],
     });
     send({
       type: 'welcome',

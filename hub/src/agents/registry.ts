@@ -103,13 +103,19 @@ export class AgentRegistry {
     else this.clockFloor = now;
   }
 
-  /** Starts a session; an older session of the same node is closed (the newer connection wins). */
-  attach(s: Omit<Session, 'ready' | 'pending' | 'connected' | 'lastHeartbeat' | 'connectedAt' | 'instances'>): Session {
+  /** Starts a session with fresh counters; an older session of the same node is closed (the newer connection wins). */
+  attach(s: Pick<Session, 'nodeId' | 'clusterName' | 'nodeName' | 'link'>): Session {
     const now = this.clock.now();
     this.observe(now);
     const old = this.sessions.get(s.nodeId);
     const session: Session = {
       ...s,
+      seq: 0,
+      cpuLoad: 0,
+      memLoad: 0,
+      sentGeneration: 0,
+      ackedGeneration: 0,
+      actualNamespaces: [],
       connected: true,
       lastHeartbeat: now,
       connectedAt: now,
