@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { parseEnv } from '../../shared/src/env.js';
 
 /** Every AGENT_* variable, its default and type (CONTRACT.md). */
 const agentEnvSchema = z.object({
@@ -52,18 +53,8 @@ export function wsUrlOf(hubUrl: string, path: string): string {
 
 /** Validates the environment once; a bad value throws an AgentConfigError naming the variable. */
 export function loadAgentConfig(env: NodeJS.ProcessEnv, path: string): AgentConfig {
-  const picked: Record<string, string> = {};
-  for (const key of Object.keys(agentEnvSchema.shape)) {
-    const v = env[key];
-    if (v !== undefined && v !== '') picked[key] = v;
-  }
-  const r = agentEnvSchema.safeParse(picked);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const key = String(issue.path[0]);
-    const shown = key === 'AGENT_TOKEN' ? '(hidden)' : JSON.stringify(picked[key] ?? '');
-    throw new AgentConfigError(`invalid ${key}=${shown}: ${issue.message}`);
-  }
+  const r = parseEnv(agentEnvSchema, env, ['AGENT_TOKEN']);
+  if (!r.ok) throw new AgentConfigError(r.message);
   const e = r.data;
   return {
     hubUrl: e.AGENT_HUB_URL,

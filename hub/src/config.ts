@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseEnv } from '../../shared/src/env.js';
 
 const intIn = (min: number, max: number) =>
   z
@@ -47,16 +48,8 @@ export class ConfigError extends Error {}
 
 /** Validates the environment once; a bad value throws a ConfigError naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv): HubConfig {
-  const picked: Record<string, string> = {};
-  for (const key of Object.keys(hubEnvSchema.shape)) {
-    const v = env[key];
-    if (v !== undefined && v !== '') picked[key] = v;
-  }
-  const r = hubEnvSchema.safeParse(picked);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    throw new ConfigError(`invalid ${String(issue.path[0])}=${JSON.stringify(picked[String(issue.path[0])] ?? '')}: ${issue.message}`);
-  }
+  const r = parseEnv(hubEnvSchema, env, ['HUB_ADMIN_PASSWORD']);
+  if (!r.ok) throw new ConfigError(r.message);
   const e = r.data;
   if (e.HUB_NODE_GRACE_MS <= e.HUB_HEARTBEAT_MS) {
     throw new ConfigError(
