@@ -34,6 +34,9 @@ export class SimulatorProcess {
   private constructor(readonly proc: ChildProcess) {
     this.exited = new Promise((r) => proc.once('exit', (code) => r(code)));
     proc.stderr!.setEncoding('utf8').on('data', (s: string) => (this.stderr = (this.stderr + s).slice(-4000)));
+    // A simulator that died makes the next command write fail with EPIPE; its exit already rejects every
+    // pending call with its stderr, which says more, so the write error itself is not thrown again.
+    proc.stdin!.on('error', () => undefined);
     void this.exited.then((code) => {
       for (const p of this.pending.values()) p.reject(new Error(`the simulator exited (${code}): ${this.stderr}`));
       this.pending.clear();

@@ -13,18 +13,26 @@ export interface Run {
 /** Runs a command to its end (input on stdin), never throwing on a non-zero exit. */
 export function run(cmd: string, args: string[], o: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { env: o.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(cmd, args, { env: o.env ?? process.env, stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    p.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    p.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    p.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     const timer = setTimeout(() => p.kill('SIGKILL'), o.timeoutMs ?? 60_000);
     p.once('error', reject);
     p.once('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
-    p.stdin.end(o.input ?? '');
+    if (p.stdin) {
+      // A command may exit before it reads its input (docker login refusing at once): the write then
+      // fails with EPIPE, which says nothing the exit code does not; without this listener it would
+      // be an uncaught exception in the test process.
+      p.stdin.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EPIPE') reject(e);
+      });
+      p.stdin.end(o.input);
+    }
   });
 }
 
