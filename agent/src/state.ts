@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writeFileDurably } from '../../shared/src/durable-file.js';
 import { workloadSpec } from '../../shared/src/protocol.js';
 
 /** The node's identity, issued by the hub on first join. */
@@ -21,24 +22,6 @@ export const savedDesiredSchema = z.object({
   workloads: z.array(workloadSpec).default([]),
 });
 export type SavedDesired = z.infer<typeof savedDesiredSchema>;
-
-/** Writes a file atomically with mode 0600 (temp file, fsync, rename); a failed write leaves no temp file. */
-async function writeSecret(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.tmp`;
-  try {
-    const fh = await open(tmp, 'w', 0o600);
-    try {
-      await fh.writeFile(JSON.stringify(value, null, 2));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true }).catch(() => undefined);
-    throw e;
-  }
-}
 
 async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T | undefined> {
   let text: string;
@@ -65,7 +48,7 @@ export class AgentFiles {
 
   private write(name: string, value: unknown): Promise<void> {
     const path = join(this.dir, name);
-    const next = (this.writes.get(path) ?? Promise.resolve()).catch(() => undefined).then(() => writeSecret(path, value));
+    const next = (this.writes.get(path) ?? Promise.resolve()).catch(() => undefined).then(() => writeFileDurably(path, JSON.stringify(value, null, 2)));
     this.writes.set(path, next);
     return next;
   }

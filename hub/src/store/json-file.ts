@@ -1,6 +1,7 @@
-import { open, readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Adapter } from 'lowdb';
+import { writeFileDurably } from '../../../shared/src/durable-file.js';
 
 /**
  * A lowdb adapter that writes a JSON document durably: temp file, fsync, rename, fsync of the
@@ -29,20 +30,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
     await this.writeText(JSON.stringify(data));
   }
 
-  async writeText(text: string): Promise<void> {
-    const fh = await open(this.tempPath, 'w', 0o600);
-    try {
-      await fh.writeFile(text, 'utf8');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(this.tempPath, this.path);
-    const dir = await open(dirname(this.path), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+  writeText(text: string): Promise<void> {
+    return writeFileDurably(this.path, text, this.tempPath);
   }
 }
