@@ -127,6 +127,18 @@ describe('plan: rolling upgrade of a daemonset', () => {
     expect(out.filter((i) => i.version === '2.0')).toHaveLength(2); // C replaced, and one surge on A or B
   });
 
+  it('rolls the instance on a node that left the selection too, and never adds one there', () => {
+    const w = new World();
+    // C lost the label (removed without deleteDeploy): its instance stays and follows upgrades.
+    const steps = roll(w, { ...ds, maxSurge: 1, maxUnavailable: 0, candidates: [ready('A'), ready('B')], instances: running(w, 3, ['A', 'B', 'C']) });
+    for (const s of steps) expect(s.available).toBeGreaterThanOrEqual(3);
+    const last = steps.at(-1)!.instances;
+    expect(perNode(last)).toEqual({ A: 1, B: 1, C: 1 });
+    expect(versions(last)).toEqual(['2.0', '2.0', '2.0']);
+    const w2 = new World();
+    expect(w2.plan({ ...ds, candidates: [ready('A')], instances: [] }).map((i) => i.nodeId)).toEqual(['A']);
+  });
+
   it('waits for minReadySeconds on a node before retiring its old instance', () => {
     const w = new World();
     const opts = { ...ds, maxSurge: 1, maxUnavailable: 0, minReadyMs: 10_000, candidates: [ready('A')] };

@@ -134,22 +134,26 @@ function planDaemonset(p: PlanInput): InstanceRecord[] {
   // With host ports the old and new instance cannot run side by side: replace in place.
   const surge = p.exclusive ? 0 : p.maxSurge === 0 && p.maxUnavailable === 0 ? 1 : p.maxSurge;
   const maxUnavailable = p.exclusive ? Math.max(1, p.maxUnavailable) : p.maxUnavailable;
-  // Instances on nodes that left the selection stay (node-label removal with deleteDeploy removes them).
   const out: InstanceRecord[] = [...p.instances];
   const byNode = new Map<string, InstanceRecord[]>();
   for (const i of out) byNode.set(i.nodeId, [...(byNode.get(i.nodeId) ?? []), i]);
   const here = (nodeId: string) => byNode.get(nodeId) ?? [];
+  // Instances on nodes that left the selection stay (node-label removal with deleteDeploy removes
+  // them) and still belong to the daemonset: they roll to the target like the others, within the
+  // same budget, but a node outside the selection never gets a new one.
+  const selected = new Set(p.candidates.map((c) => c.nodeId));
+  const nodes = [...p.candidates.map((c) => c.nodeId), ...[...byNode.keys()].filter((n) => !selected.has(n)).sort()];
   const surging = (l: InstanceRecord[]) => l.some((i) => isFresh(i) && !isAvail(i)) && l.some((i) => !isFresh(i));
-  let surges = p.candidates.filter((c) => here(c.nodeId).some(isAvail) && surging(here(c.nodeId))).length;
-  let down = p.candidates.filter((c) => here(c.nodeId).length > 0 && !here(c.nodeId).some(isAvail)).length;
+  let surges = nodes.filter((n) => here(n).some(isAvail) && surging(here(n))).length;
+  let down = nodes.filter((n) => here(n).length > 0 && !here(n).some(isAvail)).length;
   const remove = (i: InstanceRecord) => out.splice(out.indexOf(i), 1);
   const add = (nodeId: string) => out.push({ instanceId: p.newId(), nodeId, version: p.target, createTime: p.now });
-  for (const c of p.candidates) {
-    const list = here(c.nodeId);
+  for (const nodeId of nodes) {
+    const list = here(nodeId);
     const fresh = list.filter(isFresh);
     const stale = list.filter((i) => !isFresh(i));
     if (list.length === 0) {
-      add(c.nodeId);
+      add(nodeId);
       continue;
     }
     for (const extra of fresh.slice(1)) remove(extra);
@@ -161,13 +165,13 @@ function planDaemonset(p: PlanInput): InstanceRecord[] {
     if (!stale.some(isAvail)) {
       // The old instance serves nothing: replacing it costs no budget.
       stale.forEach(remove);
-      add(c.nodeId);
+      add(nodeId);
     } else if (surges < surge) {
-      add(c.nodeId);
+      add(nodeId);
       surges++;
     } else if (down < maxUnavailable) {
       stale.forEach(remove);
-      add(c.nodeId);
+      add(nodeId);
       down++;
     }
   }
