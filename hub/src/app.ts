@@ -19,6 +19,7 @@ import { nodeRoutes } from './routes/nodes.js';
 import { openapiRoutes } from './routes/openapi.js';
 import { registryTokenRoutes } from './routes/registry-token.js';
 import { repositoryRoutes } from './routes/repository.js';
+import { settingsRoutes } from './routes/settings.js';
 import { userRoutes } from './routes/users.js';
 import { StoreWriteError } from './store/types.js';
 
@@ -64,6 +65,7 @@ export function createApp(ctx: HubContext) {
   app.route('/', authorizationRoutes(ctx));
   app.route('/', userRoutes(ctx));
   app.route('/', adminUserRoutes(ctx));
+  app.route('/', settingsRoutes(ctx));
   app.route('/', businessRoutes(ctx));
   app.route('/', clusterRoutes(ctx));
   app.route('/', nodeRoutes(ctx));

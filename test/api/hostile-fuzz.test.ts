@@ -89,6 +89,7 @@ const forms = (): Record<string, { body?: Record<string, unknown>; query?: Recor
   'POST /v1/admin/user': { body: { ...registration('fuzzed-sub', false), businessId: roles.a.id } },
   'PUT /v1/admin/user/:userId/password': { body: { password: 'Reset1234' } },
   'PUT /v1/admin/user/:userId': { body: { status: 1 } },
+  'PUT /v1/admin/settings': { body: { enableAlert: true } },
   'POST /v1/business': { body: { name: 'Fuzzed', introduce: 'i', objective: 'o', scale: 's' } },
   'GET /v1/business': { query: { page: '1', pageSize: '0', orderBy: 'id', name: 'A' } },
   'PUT /v1/business/id/:id': { body: { status: 2, comment: 'fuzz' } },

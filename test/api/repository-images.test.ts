@@ -136,13 +136,14 @@ describe('POST /v1/repository/project', () => {
   });
 
   it('refuses private projects when the hub setting privateProject is off', async () => {
-    const data = (hub.store as unknown as { db: { data: { settings: { privateProject: boolean } } } }).db.data;
-    data.settings.privateProject = false;
+    const setting = (privateProject: boolean) => hub.call('PUT', '/v1/admin/settings', { token: roles.sysAdmin.token, body: { privateProject } });
+    expect((await setting(false)).status).toBe(200);
     try {
       const r = await hub.call('POST', '/v1/repository/project', { token: roles.a.admin.token, body: { projectName: 'hidden', public: false } });
       expect(r.status).toBe(403);
+      expect(r.body.message).toMatch(/private projects are disabled/);
     } finally {
-      data.settings.privateProject = true;
+      expect((await setting(true)).status).toBe(200);
     }
   });
 });

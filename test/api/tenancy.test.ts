@@ -126,6 +126,8 @@ const ACROSS: Row[] = [
 const ADMIN: (Row & { action: Action })[] = [
   { route: 'GET /v1/admin/user', action: 'admin.user.list', path: () => '/v1/admin/user' },
   { route: 'POST /v1/admin/user', action: 'admin.user.create', path: () => '/v1/admin/user', body: () => registration('made-by-member', false) },
+  { route: 'GET /v1/admin/settings', action: 'settings.write', path: () => '/v1/admin/settings' },
+  { route: 'PUT /v1/admin/settings', action: 'settings.write', path: () => '/v1/admin/settings', body: () => ({ enableAdminAutoDeploy: false }) },
   { route: 'DELETE /v1/admin/user/:userId', action: 'admin.user.delete', path: (x) => `/v1/admin/user/${x.a.memberId}` },
   { route: 'PUT /v1/admin/user/:userId/password', action: 'admin.user.resetPassword', path: (x) => `/v1/admin/user/${x.a.memberId}/password`, body: () => ({ password: 'Taken1234' }) },
   { route: 'PUT /v1/admin/user/:userId', action: 'admin.user.audit', path: (x) => `/v1/admin/user/${x.a.memberId}`, body: () => ({ status: 3 }) },

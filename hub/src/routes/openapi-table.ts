@@ -19,6 +19,7 @@ import {
   repositoryId,
   tagListQuery,
 } from '../schemas/repository.js';
+import { settingsBody } from '../schemas/settings.js';
 import { auditUserBody, changePasswordBody, loginBody, registerBody, resetPasswordBody, subUserBody, userListQuery } from '../schemas/users.js';
 import type { Action } from '../services/permissions.js';
 import { eventsQuery } from './events.js';
@@ -75,6 +76,18 @@ export const ROUTES: RouteDoc[] = [
   { method: 'put', path: '/v1/admin/user/:userId/password', tag: 'Users', summary: "Reset a user's password", auth: 'token', action: 'admin.user.resetPassword', params: userId, body: ['ResetPassword', resetPasswordBody], errors: [404] },
   { method: 'put', path: '/v1/admin/user/:userId', tag: 'Users', summary: 'Audit a user (status)', auth: 'token', action: 'admin.user.audit', params: userId, body: ['AuditUser', auditUserBody], errors: [404] },
   // Businesses
+  { method: 'get', path: '/v1/admin/settings', tag: 'Settings', summary: 'The hub settings', auth: 'token', action: 'settings.write', extension: true },
+  {
+    method: 'put',
+    path: '/v1/admin/settings',
+    tag: 'Settings',
+    summary: 'Change hub settings',
+    auth: 'token',
+    action: 'settings.write',
+    body: ['Settings', settingsBody],
+    extension: true,
+    description: 'Any of privateProject, enableIngress, enableAlert, enableAdminAutoDeploy (booleans); answers all the settings. enableIngress is kept and reported only: the hub has no ingress.',
+  },
   { method: 'post', path: '/v1/business', tag: 'Businesses', summary: 'Request a business namespace', auth: 'token', action: 'business.create', body: ['CreateBusiness', createBusinessBody], errors: [409] },
   { method: 'get', path: '/v1/business', tag: 'Businesses', summary: 'List businesses', auth: 'token', action: 'business.read', query: businessListQuery },
   { method: 'get', path: '/v1/business/id/:id', tag: 'Businesses', summary: 'One business', auth: 'token', action: 'business.read', params: bizId, errors: [404] },

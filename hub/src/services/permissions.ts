@@ -46,6 +46,7 @@ export const PERMISSIONS = {
   'deploy.audit': [3, 4],
   'deploy.delete': [2, 3, 4],
   'alert.read': [2, 3, 4],
+  'settings.write': [4],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;

@@ -18,6 +18,7 @@ import {
   type NodeRecord,
   type NodeRepo,
   type HubData,
+  type HubSettings,
   type NewBusiness,
   type NewUser,
   type RevocationRepo,
@@ -201,6 +202,12 @@ export class LowdbStore implements Store {
   }
 
   settings() {
+    return { ...this.d.settings };
+  }
+
+  async updateSettings(patch: Partial<HubSettings>): Promise<HubSettings> {
+    Object.assign(this.d.settings, patch);
+    await this.persist();
     return { ...this.d.settings };
   }
 

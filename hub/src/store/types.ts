@@ -300,6 +300,8 @@ export interface Store {
   businesses: BusinessRepo;
   revocations: RevocationRepo;
   settings(): HubSettings;
+  /** Changes some settings; resolves with all of them once saved (a failed save undoes the change). */
+  updateSettings(patch: Partial<HubSettings>): Promise<HubSettings>;
   /** Resolves once everything changed so far is durable. */
   flush(): Promise<void>;
   close(): Promise<void>;
