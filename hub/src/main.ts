@@ -67,6 +67,7 @@ async function main(): Promise<void> {
     },
     { heartbeatMs: config.heartbeatMs, graceMs: config.nodeGraceMs },
   );
+  ctx.metrics.watchGateway(gateway);
   server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

@@ -45,6 +45,14 @@ async function raw(token: string): Promise<RawAgent> {
 
 const readyOf = (nodeName: string) => api.isReady(CLUSTER, nodeName);
 
+/** A counter of the hub's GET /metrics. */
+async function counter(name: string): Promise<number> {
+  const text = await (await fetch(`${hub.url}/metrics`)).text();
+  const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(text);
+  if (!m) throw new Error(`${name} is not in /metrics`);
+  return Number(m[1]);
+}
+
 beforeAll(async () => {
   assertBuilt();
   root = await mkdtemp(join(tmpdir(), 'vsm-agents-'));
@@ -140,9 +148,11 @@ describe('admission', () => {
   it('refuses the upgrade with 401 without a valid join token or node credential', async () => {
     const expired = await signJoinToken(await hubJoinKey(hub.dataDir), CLUSTER, 60, Date.now() - 3_600_000);
     const otherKey = await signJoinToken(randomBytes(32), CLUSTER, 3600, Date.now());
+    const refusedBefore = await counter('vsm_agent_upgrades_refused_total');
     for (const token of [undefined, 'not-a-token', expired, otherKey, `vsmn.${randomUUID()}.c2VjcmV0`]) {
       expect(await upgradeStatus(hub.url, token), String(token).slice(0, 20)).toBe(401);
     }
+    expect(await counter('vsm_agent_upgrades_refused_total')).toBe(refusedBefore + 5);
     expect(await upgradeStatus(hub.url, joinToken, '/v1/agent/elsewhere')).toBe(404);
     // The same client gets through with a good token, so the refusals above are the tokens'.
     const ok = await raw(joinToken);
@@ -197,6 +207,34 @@ describe('admission', () => {
     expect(closed.code).toBe(4002);
     expect(closed.reason).toMatch(new RegExp(`protocol version ${PROTOCOL_VERSION + 98} is not supported; this hub speaks ${PROTOCOL_VERSION}`));
     expect(await api.nodes(CLUSTER, 'future-node')).toEqual([]);
+  });
+});
+
+describe('liveness pings', () => {
+  it('the hub pings only an agent it has not heard from for a whole period; a silent one that answers them stays connected', async () => {
+    const a = await raw(joinToken);
+    let pings = 0;
+    a.ws.on('ping', () => pings++);
+    a.send(helloFor('ping-node'));
+    await a.waitFor('welcome');
+    const sentBefore = await counter('vsm_agent_pings_sent_total');
+    let seq = 0;
+    const beat = setInterval(() => a.send({ type: 'heartbeat', seq: seq++, cpuLoad: 1, memLoad: 1 }), HEARTBEAT_MS / 5);
+    try {
+      await sleep(3000);
+    } finally {
+      clearInterval(beat);
+    }
+    const whileTalking = pings;
+    await sleep(3000);
+    const whileSilent = pings - whileTalking;
+    // The ping period is min(heartbeat, grace / 3) = 500 ms: 6 pings in 3 s if it pinged regardless.
+    // At most one while talking: a stalled test timer may leave one period without a heartbeat.
+    expect(whileTalking).toBeLessThanOrEqual(1);
+    expect(whileSilent).toBeGreaterThanOrEqual(3);
+    expect(a.ws.readyState).toBe(a.ws.OPEN);
+    expect(await counter('vsm_agent_pings_sent_total')).toBeGreaterThanOrEqual(sentBefore + whileSilent);
+    a.terminate();
   });
 });
 

@@ -11,6 +11,12 @@ export interface WriteObservable {
   onWrite?: (ms: number, ok: boolean) => void;
 }
 
+/** The agent gateway's counters (it is made after the metrics, by main). */
+export interface GatewayCounters {
+  pingsSent: number;
+  refused: number;
+}
+
 export interface MetricsDeps {
   store: Store;
   registry: AgentRegistry;
@@ -29,6 +35,7 @@ export class MetricsService {
   private readonly storeWrites: Histogram<'result'>;
   private readonly webhook: Counter<'result'>;
   private processMetrics = false;
+  private gateway: GatewayCounters | undefined;
 
   constructor(d: MetricsDeps) {
     const registers = [this.registry];
@@ -106,6 +113,20 @@ export class MetricsService {
         this.inc(d.events.published);
       },
     });
+    const gateway = () => this.gateway;
+    const fromGateway = (name: string, help: string, read: (g: GatewayCounters) => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          const g = gateway();
+          if (g) this.inc(read(g));
+        },
+      });
+    fromGateway('vsm_agent_pings_sent_total', 'WebSocket pings the hub sent to agents silent for a whole ping period', (g) => g.pingsSent);
+    fromGateway('vsm_agent_upgrades_refused_total', 'Agent WebSocket upgrades refused (bad or expired token or credential)', (g) => g.refused);
     new Gauge({ name: 'vsm_event_streams', help: 'Open GET /v1/events streams', registers, collect() { this.set(d.eventLog.subscribers); } });
   }
 
@@ -118,6 +139,11 @@ export class MetricsService {
   watchStore(store: object): void {
     if (!('onWrite' in store)) return;
     (store as WriteObservable).onWrite = (ms, ok) => this.storeWrites.observe({ result: ok ? 'ok' : 'error' }, ms / 1000);
+  }
+
+  /** Reads the agent gateway's counters at each scrape. */
+  watchGateway(g: GatewayCounters): void {
+    this.gateway = g;
   }
 
   webhookResult(result: 'ok' | 'retry' | 'failed'): void {
