@@ -101,9 +101,13 @@ async function main(): Promise<void> {
     // Steady state: heartbeats only.
     const simBefore = await sim.stats();
     const hubBefore = await api.metric('vsm_heartbeats_received_total');
+    const pingsBefore = await api.metric('vsm_agent_pings_sent_total');
     const steady = await profiled(hub, 'steady', () => measured(hub!, dataDir, sim!.proc.pid!, () => sleep(durationS * 1000)));
     const simAfter = await sim.stats();
     const hubAfter = await api.metric('vsm_heartbeats_received_total');
+    const pingsAfter = await api.metric('vsm_agent_pings_sent_total');
+    // Pings the hub sent to silent agents (a hub without the counter: not measured).
+    const hubPingsPerSec = pingsBefore !== undefined && pingsAfter !== undefined ? (pingsAfter - pingsBefore) / steady.seconds : null;
     // Counted by the hub when it has the metric, else as sent by the simulator.
     const heartbeatsPerSec =
       hubBefore !== undefined && hubAfter !== undefined ? (hubAfter - hubBefore) / steady.seconds : (simAfter.heartbeats - simBefore.heartbeats) / steady.seconds;
@@ -162,6 +166,7 @@ async function main(): Promise<void> {
       heartbeatsPerSec: round(heartbeatsPerSec),
       heartbeatsSentPerSec: round(heartbeatsSentPerSec),
       heartbeatsCountedBy: hubAfter !== undefined ? 'hub' : 'simulator',
+      hubPingsPerSec: hubPingsPerSec === null ? null : round(hubPingsPerSec),
       heartbeatsExpectedPerSec: round((agents * 1000) / heartbeatMs),
       oldestHeartbeatMs: maxAge,
       storeWritesPerSec: round(steady.writesPerSec, 2),

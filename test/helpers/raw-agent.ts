@@ -30,11 +30,13 @@ export class RawAgent {
   }
 
   /** Opens a connection with `token` as bearer; rejects with the HTTP status when the upgrade is refused. */
-  static connect(hubUrl: string, token: string | undefined, path = AGENT_WS_PATH): Promise<RawAgent> {
+  static connect(hubUrl: string, token: string | undefined, path = AGENT_WS_PATH, o: { autoPong?: boolean } = {}): Promise<RawAgent> {
     const ws = new WebSocket(hubUrl.replace(/^http/, 'ws') + path, {
       headers: token ? { Authorization: `Bearer ${token}` } : {},
       perMessageDeflate: false,
       maxPayload: 4 * 1024 * 1024,
+      // Off: the hub's pings go unanswered, as from a frozen agent whose kernel still holds the link.
+      autoPong: o.autoPong ?? true,
     });
     return new Promise((res, rej) => {
       ws.once('open', () => res(new RawAgent(ws)));

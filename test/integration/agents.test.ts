@@ -226,15 +226,34 @@ describe('liveness pings', () => {
       clearInterval(beat);
     }
     const whileTalking = pings;
-    await sleep(3000);
+    await sleep(4000);
     const whileSilent = pings - whileTalking;
     // The ping period is min(heartbeat, grace / 3) = 500 ms: 6 pings in 3 s if it pinged regardless.
     // At most one while talking: a stalled test timer may leave one period without a heartbeat.
+    // Silent, it is pinged once it has been quiet for 1.1 periods: about every 0.6 to 0.8 s.
     expect(whileTalking).toBeLessThanOrEqual(1);
     expect(whileSilent).toBeGreaterThanOrEqual(3);
     expect(a.ws.readyState).toBe(a.ws.OPEN);
     expect(await counter('vsm_agent_pings_sent_total')).toBeGreaterThanOrEqual(sentBefore + whileSilent);
     a.terminate();
+  });
+
+  it('cuts off an agent that stops answering pings and sends nothing, and its node is not ready', async () => {
+    const a = await RawAgent.connect(hub.url, joinToken, undefined, { autoPong: false });
+    raws.push(a);
+    let pings = 0;
+    a.ws.on('ping', () => pings++);
+    a.send(helloFor('frozen-node'));
+    await a.waitFor('welcome');
+    a.send({ type: 'heartbeat', seq: 0, cpuLoad: 1, memLoad: 1 });
+    const silentFrom = Date.now();
+    // The hub closes a socket only for a reason: going stale past the grace is not one (the node is
+    // just not ready), an unanswered ping is. Pinged after 1.1 periods of silence, cut at the next
+    // look half a period later: about 0.8 to 1.05 s with a 500 ms period (printed, not asserted).
+    expect((await a.closedWithin(10_000)).code).toBe(1006);
+    console.log(`ping cut-off: ${Date.now() - silentFrom} ms after the last message`);
+    expect(pings).toBe(1);
+    await pollUntil(() => readyOf('frozen-node'), (r) => r === false, DETECT_TIMEOUT);
   });
 });
 

@@ -42,6 +42,7 @@ const REQUIRED = [
   'hubCpuPct',
   'hubRssMb',
   'heartbeatsPerSec',
+  'hubPingsPerSec',
   'nodeListP50Ms',
   'nodeListP99Ms',
   'detectP50Ms',
@@ -67,6 +68,8 @@ describe('npm run bench (quick mode)', () => {
     // No timings are asserted: only that every phase ran and saw every agent.
     expect(results).toMatchObject({ agents: 50, quick: true, detectMissed: 0 });
     expect(results.heartbeatsPerSec).toBeGreaterThan(0);
+    // Heartbeating agents prove their links: the hub pings hardly any of them.
+    expect(results.hubPingsPerSec as number).toBeLessThan((results.heartbeatsPerSec as number) / 10);
     expect(results.detectVictims).toBeGreaterThan(0);
   });
 });

@@ -42,14 +42,14 @@ export interface GatewayOptions {
  */
 export class AgentGateway {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
-  private readonly alive = new WeakMap<WebSocket, boolean>();
   /**
-   * Sockets a message came in on since their last ping tick. A message proves the link as well as
-   * a pong does, and agents heartbeat every period, so a live fleet is hardly pinged at all: at
-   * 10,000 agents that was 2,000 pings out and 2,000 pongs in per second, the hub's largest cost.
+   * Per socket: when anything (a message or a pong) last came in, and when the unanswered ping was
+   * sent (0: none). A message proves the link as well as a pong does, and agents heartbeat every
+   * period, so only a socket silent for longer than a period is pinged: a live fleet hardly is
+   * (at 10,000 agents, pinging every socket was 2,000 pings out and pongs in per second).
    */
-  private readonly heard = new WeakSet<WebSocket>();
-  /** Pings sent since start (the pings-only-when-silent rule is tested through it). */
+  private readonly links = new WeakMap<WebSocket, { lastRx: number; pingAt: number }>();
+  /** Pings sent since start (GET /metrics). */
   pingsSent = 0;
   /** Message budgets per enrolled node, kept across its connections: reconnecting does not refill one. */
   private readonly buckets = new Map<string, TokenBucket>();
@@ -57,7 +57,7 @@ export class AgentGateway {
   private sweepTimer?: NodeJS.Timeout;
   readonly pingMs: number;
   /**
-   * Each socket is pinged once per pingMs, but the sockets are spread over slices pinged one per
+   * Each socket is looked at twice per pingMs, but the sockets are spread over slices, one per
    * tick: 10,000 pings in one burst held the event loop (and every API request) for ~200 ms.
    */
   private readonly pingSlices: Set<WebSocket>[];
@@ -87,13 +87,13 @@ export class AgentGateway {
     },
     private readonly opts: GatewayOptions,
   ) {
-    // Dead links are found by ping/pong well inside the grace: two missed pongs < grace.
+    // Dead links are found by ping/pong well inside the grace (see pingSlice).
     this.pingMs = Math.max(100, Math.min(opts.heartbeatMs, Math.floor(opts.graceMs / 3)));
     this.pingSlices = Array.from({ length: Math.max(1, Math.min(100, Math.floor(this.pingMs / 50))) }, () => new Set<WebSocket>());
   }
 
   start(): void {
-    this.pingTimer = setInterval(() => this.pingSlice(), this.pingMs / this.pingSlices.length);
+    this.pingTimer = setInterval(() => this.pingSlice(), this.pingMs / 2 / this.pingSlices.length);
     this.sweepTimer = setInterval(() => this.deps.registry.sweep(), Math.max(50, Math.min(1000, Math.floor(this.opts.graceMs / 10))));
     this.pingTimer.unref();
     this.sweepTimer.unref();
@@ -110,24 +110,28 @@ export class AgentGateway {
   }
 
   /**
-   * Pings the sockets of the next slice that were silent for a whole period; one whose last ping
-   * went unanswered (and that sent nothing since) is cut off.
+   * Looks at the sockets of the next slice (each socket every pingMs / 2). One silent for more than
+   * 1.1 periods (its heartbeat is late) is pinged; one still silent at its next look, half a period
+   * later, is cut off (the check says a quarter so that timer drift does not cost another look). A
+   * link frozen at t is thus cut 8 to 10.5 s later with the default 5 s period (pinging every
+   * socket every period cut it 5 to 10 s later); either way inside the 15 s grace.
    */
   private pingSlice(): void {
     const slice = this.pingSlices[this.pingTick++ % this.pingSlices.length]!;
+    const now = this.deps.clock.now();
     for (const ws of slice) {
-      if (this.heard.has(ws)) {
-        this.heard.delete(ws);
-        this.alive.set(ws, true);
+      const l = this.links.get(ws);
+      if (!l) continue;
+      if (l.pingAt && l.lastRx < l.pingAt) {
+        if (now - l.pingAt >= this.pingMs / 4) ws.terminate();
         continue;
       }
-      if (this.alive.get(ws) === false) {
-        ws.terminate();
-        continue;
+      l.pingAt = 0;
+      if (now - l.lastRx > this.pingMs * 1.1) {
+        l.pingAt = now;
+        ws.ping();
+        this.pingsSent++;
       }
-      this.alive.set(ws, false);
-      ws.ping();
-      this.pingsSent++;
     }
   }
 
@@ -187,14 +191,15 @@ export class AgentGateway {
       if (code >= 4000 && code !== CloseCode.replaced) log.warn('agent connection closed by hub', { code, reason, node: session?.nodeName });
       ws.close(code, reason.slice(0, 120));
     };
-    this.alive.set(ws, true);
-    ws.on('pong', () => this.alive.set(ws, true));
+    const link = { lastRx: this.deps.clock.now(), pingAt: 0 };
+    this.links.set(ws, link);
+    ws.on('pong', () => (link.lastRx = this.deps.clock.now()));
     const slice = this.pingSlices[this.nextSlice++ % this.pingSlices.length]!;
     slice.add(ws);
     const helloTimer = setTimeout(() => close(CloseCode.helloTimeout, 'no hello in time'), this.opts.helloTimeoutMs ?? 10_000);
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      this.heard.add(ws);
+      link.lastRx = this.deps.clock.now();
       if (!bucket.take(this.deps.clock.now())) return close(CloseCode.rateLimited, 'too many messages');
       if (!isBinary) return close(CloseCode.badMessage, 'binary msgpack frames only');
       let value: unknown;
