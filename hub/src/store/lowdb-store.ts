@@ -6,6 +6,7 @@ import type { Logger } from '../../../shared/src/log.js';
 import { DurableJsonFile } from './json-file.js';
 import { emptyData, migrate, StoreOpenError } from './migrations.js';
 import { byKey, pageOf } from './paging.js';
+import { addRecord } from './records.js';
 import { alertRepo, appRepo, deployRepo, type StoreCore } from './workload-repos.js';
 import { externalRepoRepo, registryAccountRepo, repoProjectRepo } from './repository-repos.js';
 import {
@@ -223,9 +224,7 @@ export class LowdbStore implements Store {
       return { items: page.items.map((u) => ({ ...u })), total: page.total };
     },
     insert: (u: NewUser) => {
-      const t = this.nowS();
-      const rec: UserRecord = { ...u, id: this.d.nextId.user++, createTime: t, updateTime: t };
-      this.d.users.push(rec);
+      const rec = addRecord(this.d.nextId, 'user', this.d.users, u, this.nowS());
       this.userById.set(rec.id, rec);
       this.userByName.set(rec.user.toLowerCase(), rec);
       return this.persist().then(() => ({ ...rec }));
@@ -261,9 +260,7 @@ export class LowdbStore implements Store {
       return { items: page.items.map((b) => ({ ...b })), total: page.total };
     },
     insert: (b: NewBusiness) => {
-      const t = this.nowS();
-      const rec: BusinessRecord = { ...b, id: this.d.nextId.business++, comment: '', status: 0, createTime: t, updateTime: t };
-      this.d.businesses.push(rec);
+      const rec = addRecord(this.d.nextId, 'business', this.d.businesses, { ...b, comment: '', status: 0 }, this.nowS());
       this.bizById.set(rec.id, rec);
       this.bizByName.set(rec.name.toLowerCase(), rec);
       return this.persist().then(() => ({ ...rec }));

@@ -1,4 +1,5 @@
 /** Records and lowdb repos of Repository Management: projects, registry accounts, external repositories. */
+import { addRecord, type StoreCore } from './records.js';
 
 /** A project: the first path segment of image names in the hub's registry, owned by a business. */
 export interface RepoProjectRecord {
@@ -75,12 +76,8 @@ export interface ExternalRepoRepo {
   remove(id: number): Promise<void>;
 }
 
-/** What the lowdb store lends these repos: its document, its batched persist() and its clock. */
-export interface RepositoryStoreCore {
-  data(): RepositoryData;
-  persist(): Promise<void>;
-  nowS(): number;
-}
+/** What the lowdb store lends these repos: the part of its document they own. */
+export type RepositoryStoreCore = StoreCore<RepositoryData>;
 
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
@@ -91,9 +88,7 @@ export function repoProjectRepo(core: RepositoryStoreCore): RepoProjectRepo {
     all: () => core.data().repoProjects,
     insert: (p) => {
       const d = core.data();
-      const t = core.nowS();
-      const rec: RepoProjectRecord = { ...p, id: d.nextId.repoProject++, createTime: t, updateTime: t };
-      d.repoProjects.push(rec);
+      const rec = addRecord(d.nextId, 'repoProject', d.repoProjects, p, core.nowS());
       return core.persist().then(() => ({ ...rec }));
     },
     remove: (id) => {
@@ -110,9 +105,7 @@ export function registryAccountRepo(core: RepositoryStoreCore): RegistryAccountR
     ofUser: (userId) => copy(core.data().registryAccounts.find((a) => a.userId === userId)),
     insert: (a) => {
       const d = core.data();
-      const t = core.nowS();
-      const rec: RegistryAccountRecord = { ...a, id: d.nextId.registryAccount++, createTime: t, updateTime: t };
-      d.registryAccounts.push(rec);
+      const rec = addRecord(d.nextId, 'registryAccount', d.registryAccounts, a, core.nowS());
       return core.persist().then(() => ({ ...rec }));
     },
     setPasswordHash: (id, passwordHash) => {
@@ -130,9 +123,7 @@ export function externalRepoRepo(core: RepositoryStoreCore): ExternalRepoRepo {
     ofBusiness: (bid) => core.data().externalRepos.filter((r) => r.businessId === bid).map((r) => ({ ...r })),
     insert: (r) => {
       const d = core.data();
-      const t = core.nowS();
-      const rec: ExternalRepoRecord = { ...r, id: d.nextId.externalRepo++, createTime: t, updateTime: t };
-      d.externalRepos.push(rec);
+      const rec = addRecord(d.nextId, 'externalRepo', d.externalRepos, r, core.nowS());
       return core.persist().then(() => ({ ...rec }));
     },
     remove: (id) => {

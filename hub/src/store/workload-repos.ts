@@ -1,11 +1,8 @@
+import { addRecord, type StoreCore as Core } from './records.js';
 import type { AlertRepo, AppRecord, AppRepo, DeployRecord, DeployRepo, HubData } from './types.js';
 
-/** What the workload repositories need of the lowdb store. */
-export interface StoreCore {
-  data(): HubData;
-  persist(): Promise<void>;
-  nowS(): number;
-}
+/** What the workload repositories need of the lowdb store: the whole document. */
+export type StoreCore = Core<HubData>;
 
 const cloneApp = (a: AppRecord): AppRecord => structuredClone(a);
 const cloneDeploy = (d: DeployRecord): DeployRecord => structuredClone(d);
@@ -20,9 +17,7 @@ export function appRepo(core: StoreCore): AppRepo {
     all: () => core.data().apps,
     insert: async (a) => {
       const d = core.data();
-      const t = core.nowS();
-      const rec: AppRecord = { ...structuredClone(a), id: d.nextId.app++, createTime: t, updateTime: t };
-      d.apps.push(rec);
+      const rec = addRecord(d.nextId, 'app', d.apps, structuredClone(a), core.nowS());
       await core.persist();
       return cloneApp(rec);
     },
@@ -52,9 +47,7 @@ export function deployRepo(core: StoreCore): DeployRepo {
     all: () => core.data().deploys,
     insert: async (n) => {
       const d = core.data();
-      const t = core.nowS();
-      const rec: DeployRecord = { ...structuredClone(n), id: d.nextId.deploy++, createTime: t, updateTime: t };
-      d.deploys.push(rec);
+      const rec = addRecord(d.nextId, 'deploy', d.deploys, structuredClone(n), core.nowS());
       await core.persist();
       return cloneDeploy(rec);
     },
