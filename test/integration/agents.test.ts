@@ -217,17 +217,21 @@ describe('liveness pings', () => {
     a.ws.on('ping', () => pings++);
     a.send(helloFor('ping-node'));
     await a.waitFor('welcome');
-    const sentBefore = await counter('vsm_agent_pings_sent_total');
     let seq = 0;
-    const beat = setInterval(() => a.send({ type: 'heartbeat', seq: seq++, cpuLoad: 1, memLoad: 1 }), HEARTBEAT_MS / 5);
+    const heartbeat = () => a.send({ type: 'heartbeat', seq: seq++, cpuLoad: 1, memLoad: 1 });
+    heartbeat();
+    const sentBefore = await counter('vsm_agent_pings_sent_total');
+    // Counted from the first heartbeat on: a slow enrollment may have earned a ping before it.
+    const base = pings;
+    const beat = setInterval(heartbeat, HEARTBEAT_MS / 5);
     try {
       await sleep(3000);
     } finally {
       clearInterval(beat);
     }
-    const whileTalking = pings;
+    const whileTalking = pings - base;
     await sleep(4000);
-    const whileSilent = pings - whileTalking;
+    const whileSilent = pings - base - whileTalking;
     // The ping period is min(heartbeat, grace / 3) = 500 ms: 6 pings in 3 s if it pinged regardless.
     // At most one while talking: a stalled test timer may leave one period without a heartbeat.
     // Silent, it is pinged once it has been quiet for 1.1 periods: about every 0.6 to 0.8 s.
