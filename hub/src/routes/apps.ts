@@ -1,14 +1,11 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
 import type { HubContext } from '../context.js';
 import { allow, requireUser } from '../http/auth.js';
 import type { HubEnv } from '../http/env.js';
 import { ok, page } from '../http/respond.js';
 import { body, param, query } from '../http/validate.js';
-import { alertListQuery, appListQuery, appNameParam, createAppBody, deployAuditBody, deployBody, deployListQuery, logQuery } from '../schemas/apps.js';
+import { alertListQuery, appGetQuery, appListQuery, appNameParam, createAppBody, deployAuditBody, deployBody, deployListQuery, logQuery } from '../schemas/apps.js';
 import { idParam } from '../schemas/common.js';
-
-const appGetQuery = z.object({ businessId: z.string().regex(/^\d{1,15}$/, 'businessId must be a whole number').transform(Number).optional() });
 
 /** Application Management: apps, deploys (audit, instances, logs) and alerts. */
 export function appRoutes(ctx: HubContext) {

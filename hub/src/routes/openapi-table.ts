@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { alertListQuery, appListQuery, appNameParam, createAppBody, deployAuditBody, deployBody, deployListQuery, logQuery } from '../schemas/apps.js';
+import { alertListQuery, appGetQuery, appListQuery, appNameParam, createAppBody, deployAuditBody, deployBody, deployListQuery, logQuery } from '../schemas/apps.js';
 import { auditBusinessBody, businessListQuery, createBusinessBody } from '../schemas/business.js';
 import { idParam } from '../schemas/common.js';
 import { clusterLabelBody, clusterLabelsQuery, clusterListQuery, fleetName, joinTokenBody, nodeDeleteQuery, nodeLabelBody, nodeLabelDeleteBody, nodeLabelsQuery, nodeListQuery } from '../schemas/fleet.js';
@@ -53,8 +53,6 @@ export interface RouteDoc {
   hidden?: boolean;
 }
 
-/** GET /v1/app/[appName] query: the system admin names the business (as routes/apps.ts reads it). */
-const appGetQuery = z.object({ businessId: z.string().regex(/^\d{1,15}$/).optional() });
 const userId = { userId: idParam('userId') };
 const bizId = { id: idParam('id') };
 const deployId = { id: idParam('id') };

@@ -93,6 +93,9 @@ export const appListQuery = z.object({
 
 export const appNameParam = appName;
 
+/** GET /v1/app/[appName] query: the system admin names the business. */
+export const appGetQuery = z.object({ businessId: z.string().regex(/^\d{1,15}$/, 'businessId must be a whole number').transform(Number).optional() });
+
 export const deployBody = z.object({
   appName,
   version,
