@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { conflict, forbidden, notFound } from '../errors.js';
 import type { createAppBody } from '../schemas/apps.js';
 import { byKey, pageOf } from '../store/paging.js';
-import type { AppRecord, AppVersion, PageQuery, Store } from '../store/types.js';
+import type { AppRecord, AppVersion, DeployRecord, PageQuery, Store } from '../store/types.js';
 import { assertCan } from './permissions.js';
 import type { Caller } from './users.js';
 
@@ -12,6 +12,11 @@ export type NewAppInput = z.output<typeof createAppBody>;
 export function businessOf(c: Caller): number {
   if (c.user.businessId === null || (c.role !== 2 && c.role !== 3)) throw forbidden('applications belong to a business; you are in none');
   return c.user.businessId;
+}
+
+/** The app a deploy runs, as the store holds it (not a copy: callers only read it). */
+export function appOf(store: Store, d: Pick<DeployRecord, 'businessId' | 'appName'>): AppRecord | undefined {
+  return store.apps.all().find((a) => a.businessId === d.businessId && a.appName === d.appName);
 }
 
 /** Applications: versions of a container spec, owned by a business. */

@@ -5,6 +5,7 @@ import { clusterReady } from '../agents/readiness.js';
 import { notFound } from '../errors.js';
 import { pageOf } from '../store/paging.js';
 import type { ClusterRecord, Store } from '../store/types.js';
+import { hasLabel } from './labels.js';
 import { assertCan } from './permissions.js';
 import type { Caller } from './users.js';
 
@@ -22,7 +23,7 @@ export class ClusterService {
     assertCan(c.role, 'cluster.read');
     let rows: readonly ClusterRecord[] = [...this.store.clusters.all()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const label = q.clusterLabel;
-    if (label !== undefined && label !== 'all') rows = rows.filter((r) => r.labels.some((l) => l.label === label));
+    if (label !== undefined && label !== 'all') rows = rows.filter((r) => hasLabel(r, label));
     const now = this.now();
     const page = pageOf(rows, { page: q.page, pageSize: q.pageSize, order: 'asc' });
     return {
@@ -53,13 +54,13 @@ export class ClusterService {
   async addLabel(c: Caller, names: string[], label: string): Promise<void> {
     assertCan(c.role, 'cluster.label');
     const t = Math.floor(this.now() / 1000);
-    const rows = this.existing(names).filter((r) => !r.labels.some((l) => l.label === label));
+    const rows = this.existing(names).filter((r) => !hasLabel(r, label));
     await Promise.all(rows.map((r) => this.store.clusters.setLabels(r.name, [...r.labels, { label, createTime: t }])));
   }
 
   async removeLabel(c: Caller, names: string[], label: string): Promise<void> {
     assertCan(c.role, 'cluster.label');
-    const rows = this.existing(names).filter((r) => r.labels.some((l) => l.label === label));
+    const rows = this.existing(names).filter((r) => hasLabel(r, label));
     await Promise.all(rows.map((r) => this.store.clusters.setLabels(r.name, r.labels.filter((l) => l.label !== label))));
   }
 

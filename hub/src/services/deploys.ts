@@ -4,10 +4,10 @@ import type { AgentRegistry } from '../agents/registry.js';
 import { conflict, notFound } from '../errors.js';
 import { pageOf } from '../store/paging.js';
 import type { DeployRecord, PageQuery, Store } from '../store/types.js';
-import { businessOf } from './apps.js';
+import { appOf, businessOf } from './apps.js';
 import { assertCan } from './permissions.js';
 import type { Caller } from './users.js';
-import type { WorkloadController } from './workloads.js';
+import { selects, type WorkloadController } from './workloads.js';
 
 export interface DeployInput {
   appName: string;
@@ -74,10 +74,10 @@ export class DeployService {
     return saved;
   }
 
-  /** Whether a node is in the deploy's clusters and carries its nodeLabel (if any). */
+  /** Whether the deploy selects a node (see workloads.selects); false for a node that is gone. */
   private selects(d: DeployRecord, nodeId: string): boolean {
     const n = this.store.nodes.get(nodeId);
-    return !!n && d.clusterNames.includes(n.clusterName) && (!d.nodeLabel || n.labels.some((l) => l.label === d.nodeLabel));
+    return !!n && selects(d, n);
   }
 
   private visible(c: Caller, id: number): DeployRecord {
@@ -105,7 +105,7 @@ export class DeployService {
 
   /** The deploy with per-instance state as the agents last reported it. */
   view(d: DeployRecord) {
-    const app = this.store.apps.all().find((a) => a.businessId === d.businessId && a.appName === d.appName);
+    const app = appOf(this.store, d);
     const v = app?.versions.find((x) => x.version === d.version);
     return {
       id: d.id,

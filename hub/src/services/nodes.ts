@@ -6,6 +6,7 @@ import type { AgentRegistry } from '../agents/registry.js';
 import { conflict, notFound } from '../errors.js';
 import type { LabelRecord, NodeRecord, Store } from '../store/types.js';
 import type { EventBus } from './events.js';
+import { hasLabel } from './labels.js';
 import { assertCan } from './permissions.js';
 import type { Caller } from './users.js';
 
@@ -128,7 +129,8 @@ export class NodeService {
       rows = q.clusterName !== undefined ? withLabel.filter((n) => n.clusterName === q.clusterName) : withLabel;
     } else {
       rows = inCluster ?? this.store.nodes.all();
-      if (q.nodeLabel !== undefined) rows = rows.filter((n) => n.labels.some((l) => l.label === q.nodeLabel));
+      const label = q.nodeLabel;
+      if (label !== undefined) rows = rows.filter((n) => hasLabel(n, label));
     }
     if (q.nodeName !== undefined) rows = rows.filter((n) => n.nodeName === q.nodeName);
     const now = this.now();
@@ -164,7 +166,7 @@ export class NodeService {
     const t = Math.floor(this.now() / 1000);
     await Promise.all(
       nodes
-        .filter((n) => !n.labels.some((l) => l.label === label))
+        .filter((n) => !hasLabel(n, label))
         .map((n) => this.store.nodes.update(n.id, { labels: [...n.labels, { label, createTime: t }] })),
     );
   }
@@ -172,7 +174,7 @@ export class NodeService {
   /** Removes a label; returns the nodes that lost it (for deleteDeploy). */
   async removeLabel(c: Caller, clusterName: string, names: string[], label: string): Promise<NodeRecord[]> {
     assertCan(c.role, 'node.label');
-    const nodes = this.nodesOf(clusterName, names).filter((n) => n.labels.some((l) => l.label === label));
+    const nodes = this.nodesOf(clusterName, names).filter((n) => hasLabel(n, label));
     await Promise.all(nodes.map((n) => this.store.nodes.update(n.id, { labels: n.labels.filter((l: LabelRecord) => l.label !== label) })));
     return nodes;
   }

@@ -2,9 +2,16 @@ import type { Logger } from '../../../shared/src/log.js';
 import type { WorkloadSpec } from '../../../shared/src/protocol.js';
 import type { DesiredStatePusher } from '../agents/desired.js';
 import type { AgentRegistry } from '../agents/registry.js';
-import type { DeployRecord, InstanceRecord, Store } from '../store/types.js';
+import type { DeployRecord, InstanceRecord, NodeRecord, Store } from '../store/types.js';
+import { appOf } from './apps.js';
+import { hasLabel } from './labels.js';
 import { plan, type Candidate } from './scheduler.js';
 import { workloadSpecOf, type PullAuth } from './workload-spec.js';
+
+/** Whether a deploy places instances on a node: one of its clusters, and its nodeLabel if it has one. */
+export function selects(d: Pick<DeployRecord, 'clusterNames' | 'nodeLabel'>, n: NodeRecord): boolean {
+  return d.clusterNames.includes(n.clusterName) && (!d.nodeLabel || hasLabel(n, d.nodeLabel));
+}
 
 export interface WorkloadOptions {
   graceMs: number;
@@ -42,7 +49,7 @@ export class WorkloadController {
     const out: WorkloadSpec[] = [];
     for (const d of this.store.deploys.all()) {
       if (d.status !== 1) continue;
-      const app = this.store.apps.all().find((a) => a.businessId === d.businessId && a.appName === d.appName);
+      const app = appOf(this.store, d);
       if (!app) continue;
       for (const i of d.instances) {
         if (i.nodeId !== nodeId) continue;
@@ -83,7 +90,7 @@ export class WorkloadController {
     const out: Candidate[] = [];
     for (const cluster of d.clusterNames) {
       for (const n of this.store.nodes.inCluster(cluster)) {
-        if (d.nodeLabel && !n.labels.some((l) => l.label === d.nodeLabel)) continue;
+        if (!selects(d, n)) continue;
         const ready = this.registry.isReady(n.id, now);
         out.push({ nodeId: n.id, ready, lost: !ready && now - this.registry.lastSeen(n.id) > lostAfter });
       }
@@ -102,7 +109,7 @@ export class WorkloadController {
     const writes: Promise<unknown>[] = [];
     for (const d of this.store.deploys.all()) {
       if (d.status !== 1) continue;
-      const app = this.store.apps.all().find((a) => a.businessId === d.businessId && a.appName === d.appName);
+      const app = appOf(this.store, d);
       const v = app?.versions.find((x) => x.version === d.version);
       if (!v) continue;
       const known = d.instances.filter((i) => this.store.nodes.get(i.nodeId));
