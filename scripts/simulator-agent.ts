@@ -11,6 +11,7 @@ import {
   CloseCode,
   MAX_FRAME_BYTES,
   parseHubMessage,
+  pingIntervalMs,
   PROTOCOL_VERSION,
   type AgentMessage,
   type Desired,
@@ -51,7 +52,6 @@ export class SimAgent {
   private lastFactsAt = 0;
   private generation = 0;
   credential?: string;
-  nodeId?: string;
   heartbeatMs = 5000;
   pingMs = 5000;
   private nextPingAt = 0;
@@ -157,11 +157,10 @@ export class SimAgent {
       this.credential = w.credential;
       this.host.count('enrolled');
     }
-    this.nodeId = w.nodeId;
     this.attempt = 0;
     this.pongSeen = true;
     this.heartbeatMs = w.heartbeatMs;
-    this.pingMs = Math.max(100, Math.min(w.heartbeatMs, Math.floor(w.graceMs / 3)));
+    this.pingMs = pingIntervalMs(w.heartbeatMs, w.graceMs);
     this.lastStatusAt = 0;
     this.lastFactsAt = performance.now();
     this.host.count('welcomes');

@@ -6,6 +6,7 @@ import {
   CloseCode,
   MAX_FRAME_BYTES,
   parseHubMessage,
+  pingIntervalMs,
   type AgentMessage,
   type Desired,
   type Hello,
@@ -199,7 +200,7 @@ export class HubLink {
       }, w.heartbeatMs),
     );
     // Dead-link detection: a ping per period; no pong by the next one ends the link.
-    const pingMs = Math.max(100, Math.min(w.heartbeatMs, Math.floor(w.graceMs / 3)));
+    const pingMs = pingIntervalMs(w.heartbeatMs, w.graceMs);
     let alive = true;
     ws.on('pong', () => {
       alive = true;

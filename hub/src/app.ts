@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
@@ -24,6 +24,8 @@ import { userRoutes } from './routes/users.js';
 import { StoreWriteError } from './store/types.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+
+const tooLarge = (c: Context, headers?: Record<string, string>) => c.json({ code: 413, message: `body must be at most ${MAX_BODY_BYTES} bytes` }, 413, headers);
 
 /** The hub's HTTP application, without listen(): tests call app.request(). */
 export function createApp(ctx: HubContext) {
@@ -50,7 +52,7 @@ export function createApp(ctx: HubContext) {
   app.use('*', async (c, next) => {
     const declared = Number(c.req.header('content-length') ?? 0);
     if (declared > MAX_BODY_BYTES) {
-      return c.json({ code: 413, message: `body must be at most ${MAX_BODY_BYTES} bytes` }, 413, { Connection: 'close' });
+      return tooLarge(c, { Connection: 'close' });
     }
     await next();
   });
@@ -58,7 +60,7 @@ export function createApp(ctx: HubContext) {
     '*',
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
-      onError: (c) => c.json({ code: 413, message: `body must be at most ${MAX_BODY_BYTES} bytes` }, 413),
+      onError: (c) => tooLarge(c),
     }),
   );
 

@@ -9,6 +9,12 @@ export const AGENT_WS_PATH = '/v1/agent/ws';
 /** Largest frame either side accepts (bytes). */
 export const MAX_FRAME_BYTES = 1024 * 1024;
 
+/**
+ * How often each side of the agent link checks the other with a ping: the heartbeat period, but
+ * at least three times per grace so that a dead link is found well inside it.
+ */
+export const pingIntervalMs = (heartbeatMs: number, graceMs: number): number => Math.max(100, Math.min(heartbeatMs, Math.floor(graceMs / 3)));
+
 /** WebSocket close codes the hub and agent use, with their meaning. */
 export const CloseCode = {
   normal: 1000,

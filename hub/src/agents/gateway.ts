@@ -9,6 +9,7 @@ import {
   CloseCode,
   MAX_FRAME_BYTES,
   parseAgentMessage,
+  pingIntervalMs,
   PROTOCOL_VERSION,
   type AgentMessage,
   type Hello,
@@ -88,7 +89,7 @@ export class AgentGateway {
     private readonly opts: GatewayOptions,
   ) {
     // Dead links are found by ping/pong well inside the grace (see pingSlice).
-    this.pingMs = Math.max(100, Math.min(opts.heartbeatMs, Math.floor(opts.graceMs / 3)));
+    this.pingMs = pingIntervalMs(opts.heartbeatMs, opts.graceMs);
     this.pingSlices = Array.from({ length: Math.max(1, Math.min(100, Math.floor(this.pingMs / 50))) }, () => new Set<WebSocket>());
   }
 
@@ -199,8 +200,9 @@ export class AgentGateway {
     const helloTimer = setTimeout(() => close(CloseCode.helloTimeout, 'no hello in time'), this.opts.helloTimeoutMs ?? 10_000);
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      link.lastRx = this.deps.clock.now();
-      if (!bucket.take(this.deps.clock.now())) return close(CloseCode.rateLimited, 'too many messages');
+      const now = this.deps.clock.now();
+      link.lastRx = now;
+      if (!bucket.take(now)) return close(CloseCode.rateLimited, 'too many messages');
       if (!isBinary) return close(CloseCode.badMessage, 'binary msgpack frames only');
       let value: unknown;
       try {
