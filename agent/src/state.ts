@@ -65,8 +65,13 @@ export class AgentFiles {
     return this.write('identity.json', i);
   }
 
-  async forgetIdentity(): Promise<void> {
-    await rename(join(this.dir, 'identity.json'), join(this.dir, 'identity.rejected.json')).catch(() => undefined);
+  /** Moves `<name>.json` aside as `<name>.rejected.json` (kept for a look later); nothing when it is absent. */
+  private async setAside(name: 'identity' | 'desired'): Promise<void> {
+    await rename(join(this.dir, `${name}.json`), join(this.dir, `${name}.rejected.json`)).catch(() => undefined);
+  }
+
+  forgetIdentity(): Promise<void> {
+    return this.setAside('identity');
   }
 
   /** The enrollment secret, generated and saved (mode 0600) before the first join. */
@@ -84,8 +89,8 @@ export class AgentFiles {
   }
 
   /** Moves an unreadable desired.json aside (desired.rejected.json), for a look later. */
-  async setAsideDesired(): Promise<void> {
-    await rename(join(this.dir, 'desired.json'), join(this.dir, 'desired.rejected.json')).catch(() => undefined);
+  setAsideDesired(): Promise<void> {
+    return this.setAside('desired');
   }
 
   saveDesired(d: SavedDesired): Promise<void> {
