@@ -14,3 +14,4 @@ export const forbidden = (msg = 'your role may not do this') => new AppError(403
 export const notFound = (what: string) => new AppError(404, `${what} not found`);
 export const conflict = (msg: string) => new AppError(409, msg);
 export const invalid = (msg: string) => new AppError(422, msg);
+export const noRegistry = () => new AppError(503, 'no registry is configured on this hub (HUB_REGISTRY_URL is unset)');

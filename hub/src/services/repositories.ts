@@ -1,5 +1,5 @@
 import type { Logger } from '../../../shared/src/log.js';
-import { AppError, conflict, forbidden, notFound } from '../errors.js';
+import { conflict, forbidden, noRegistry, notFound } from '../errors.js';
 import { mapLimit } from '../../../shared/src/map-limit.js';
 import type { RegistryClient } from '../registry/client.js';
 import { buildTimes, deleteImage, deleteTags, describeTag, imagesOf } from '../registry/images.js';
@@ -29,7 +29,7 @@ export class RepositoryService {
 
   /** The registry, or 503 when HUB_REGISTRY_URL is unset. */
   client(): RegistryClient {
-    if (!this.registry) throw new AppError(503, 'no registry is configured on this hub (HUB_REGISTRY_URL is unset)');
+    if (!this.registry) throw noRegistry();
     return this.registry;
   }
 

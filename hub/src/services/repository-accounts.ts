@@ -1,5 +1,5 @@
 import type { Logger } from '../../../shared/src/log.js';
-import { AppError, conflict, invalid, notFound, unauthorized } from '../errors.js';
+import { AppError, conflict, invalid, noRegistry, notFound, unauthorized } from '../errors.js';
 import { grantActions, parseRepositoryScope, projectOf, type Principal, type ProjectFacts, type ResourceAccess } from '../registry/scope.js';
 import { CLIENT_TOKEN_TTL_S, REGISTRY_SERVICE, type RegistryTokenSigner, type SignedRegistryToken } from '../registry/token-signer.js';
 import type { RegistryAccountRecord } from '../store/repository-repos.js';
@@ -31,7 +31,7 @@ export class RegistryAccountService {
   ) {}
 
   private assertConfigured(): string {
-    if (this.registryHost === undefined) throw new AppError(503, 'no registry is configured on this hub (HUB_REGISTRY_URL is unset)');
+    if (this.registryHost === undefined) throw noRegistry();
     return this.registryHost;
   }
 

@@ -4,6 +4,7 @@ import type { SecretBox } from '../registry/secret-box.js';
 import { pageOf } from '../store/paging.js';
 import type { ExternalRepoRecord } from '../store/repository-repos.js';
 import type { PageQuery, Store } from '../store/types.js';
+import { businessOf } from './apps.js';
 import { assertCan } from './permissions.js';
 import type { Caller } from './users.js';
 
@@ -44,27 +45,22 @@ export class ExternalRepoService {
     private readonly log: Logger,
   ) {}
 
-  /** Roles 2 and 3 belong to an approved business (permissions.roleOf). */
-  private businessOf(c: Caller): number {
-    return c.user.businessId!;
-  }
-
   list(c: Caller, q: PageQuery) {
     assertCan(c.role, 'repository.third.read');
-    const r = pageOf(this.store.externalRepos.ofBusiness(this.businessOf(c)), q);
+    const r = pageOf(this.store.externalRepos.ofBusiness(businessOf(c)), q);
     return { items: r.items.map(publicExternalRepo), total: r.total };
   }
 
   get(c: Caller, repositoryId: string): ExternalRepoRecord {
     assertCan(c.role, 'repository.third.read');
-    const r = this.store.externalRepos.get(this.businessOf(c), repositoryId);
+    const r = this.store.externalRepos.get(businessOf(c), repositoryId);
     if (!r) throw notFound(`external repository ${repositoryId}`);
     return r;
   }
 
   async create(c: Caller, input: ExternalRepoInput): Promise<ExternalRepoRecord> {
     assertCan(c.role, 'repository.third.write');
-    const businessId = this.businessOf(c);
+    const businessId = businessOf(c);
     if (this.store.externalRepos.get(businessId, input.repositoryId)) throw conflict(`external repository ${input.repositoryId} already exists`);
     const r = await this.store.externalRepos.insert({
       repositoryId: input.repositoryId,
@@ -81,7 +77,7 @@ export class ExternalRepoService {
   /** Deletes records (deployments that use them keep running); all are checked first. */
   async remove(c: Caller, repositoryIds: string[]): Promise<void> {
     assertCan(c.role, 'repository.third.write');
-    const businessId = this.businessOf(c);
+    const businessId = businessOf(c);
     const found = [...new Set(repositoryIds)].map((id) => {
       const r = this.store.externalRepos.get(businessId, id);
       if (!r) throw notFound(`external repository ${id}`);
