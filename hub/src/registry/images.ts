@@ -17,10 +17,7 @@ export async function imagesOf(reg: RegistryClient, project: string): Promise<Re
 
 /** The build times of an image's tags: [oldest, newest], Unix seconds (0 when unknown). */
 export async function buildTimes(reg: RegistryClient, name: string, tags: string[]): Promise<[number, number]> {
-  const ts = await mapLimit(tags, 8, async (t) => {
-    const digest = await reg.digest(name, t);
-    return digest ? reg.createdTime(name, digest) : 0;
-  });
+  const ts = await mapLimit(tags, 8, async (t) => (await describeTag(reg, name, t)).created);
   const known = ts.filter((t) => t > 0);
   return known.length ? [Math.min(...known), Math.max(...known)] : [0, 0];
 }

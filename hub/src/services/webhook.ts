@@ -111,9 +111,10 @@ export class AlertWebhook {
       }
       if (attempt + 1 >= this.opts.attempts || this.stopped) return this.giveUp(a, why, attempt + 1);
       this.deps.onResult?.('retry');
-      // Half fixed, half random: retries of many hubs spread out, and none comes at once.
-      const ceiling = Math.min(this.opts.capDelayMs, this.opts.baseDelayMs * 2 ** attempt);
-      const delay = Math.floor(ceiling / 2 + backoffDelay(attempt, this.opts.baseDelayMs, this.opts.capDelayMs, this.deps.random) / 2);
+      // Half fixed, half random ("equal jitter": uniform in the upper half of the backoff ceiling):
+      // retries of many hubs spread out, and none comes at once.
+      const random = this.deps.random ?? Math.random;
+      const delay = backoffDelay(attempt, this.opts.baseDelayMs, this.opts.capDelayMs, () => 0.5 + random() / 2);
       this.deps.log.warn('alert webhook failed; retrying', { alertId: a.id, attempt: attempt + 1, error: why, retryInMs: delay });
       await sleep(delay);
     }
