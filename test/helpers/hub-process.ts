@@ -1,21 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { connect } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { newestMtime, ROOT } from './processes.js';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export { ROOT };
 export const HUB_MAIN = join(ROOT, 'dist/hub/src/main.js');
-
-function newestTs(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, newestTs(p));
-    else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
-}
 
 /** Builds dist/ when the hub's entry point is missing or older than its sources (so a test file can run alone). */
 export function ensureBuilt(): void {
@@ -25,7 +15,7 @@ export function ensureBuilt(): void {
   } catch {
     built = 0;
   }
-  if (built >= Math.max(newestTs(join(ROOT, 'hub/src')), newestTs(join(ROOT, 'shared/src')))) return;
+  if (built >= Math.max(newestMtime(join(ROOT, 'hub/src'), '.ts'), newestMtime(join(ROOT, 'shared/src'), '.ts'))) return;
   // tsc emits even when another part of the tree has type errors; `npm test` reports those.
   const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', ROOT], { cwd: ROOT, encoding: 'utf8' });
   if (statSync(HUB_MAIN, { throwIfNoEntry: false }) === undefined) {

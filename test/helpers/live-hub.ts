@@ -23,9 +23,9 @@ export interface LiveHub {
   dataDir: string;
 }
 
-/** Starts `node dist/hub/src/main.js` and waits for `hub listening on http://HOST:PORT`. */
-export async function startHub(group: ProcessGroup, o: HubOptions): Promise<LiveHub> {
-  const child = group.spawn('hub', 'hub/src/main.js', {
+/** The HUB_* environment of a test hub on 127.0.0.1 (also for a hub expected to refuse to start). */
+export function liveHubEnv(o: HubOptions): Record<string, string> {
+  return {
     HUB_HOST: '127.0.0.1',
     HUB_PORT: String(o.port ?? 0),
     HUB_DATA_DIR: o.dataDir,
@@ -34,7 +34,12 @@ export async function startHub(group: ProcessGroup, o: HubOptions): Promise<Live
     HUB_NODE_GRACE_MS: String(o.graceMs ?? 2000),
     HUB_LOG_LEVEL: 'info',
     ...o.env,
-  });
+  };
+}
+
+/** Starts `node dist/hub/src/main.js` and waits for `hub listening on http://HOST:PORT`. */
+export async function startHub(group: ProcessGroup, o: HubOptions): Promise<LiveHub> {
+  const child = group.spawn('hub', 'hub/src/main.js', liveHubEnv(o));
   const m = await child.waitForLine(/^hub listening on (http:\/\/127\.0\.0\.1:(\d+))$/, o.startTimeoutMs ?? 15_000);
   return { child, url: m[1]!, port: Number(m[2]), dataDir: o.dataDir };
 }

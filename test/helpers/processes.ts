@@ -12,7 +12,8 @@ export const ROOT = (() => {
   return dir;
 })();
 
-const newestMtime = (dir: string, ext: string): number => {
+/** The newest modification time (ms) of the files ending in `ext` below `dir`. */
+export const newestMtime = (dir: string, ext: string): number => {
   let newest = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);

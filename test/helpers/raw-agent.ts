@@ -7,8 +7,6 @@ export interface Closed {
   reason: string;
 }
 
-export const agentWsUrl = (hubUrl: string) => hubUrl.replace(/^http/, 'ws') + AGENT_WS_PATH;
-
 /**
  * A hand-driven agent connection: sends whatever a test wants (including garbage) and records
  * what the hub answers and how it closes.

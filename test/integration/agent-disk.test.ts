@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertDockerReady, containers, docker, removeNodeObjects, TEST_IMAGE } from '../helpers/docker.js';
 import { businessWithAdmin, ok } from '../helpers/live-business.js';
-import { connectedLine, HubClient, startHub, type LiveHub } from '../helpers/live-hub.js';
+import { connectedLine, HubClient, startAgent, startHub, type LiveHub } from '../helpers/live-hub.js';
 import { assertBuilt, pollUntil, ProcessGroup, type Child } from '../helpers/processes.js';
 
 const sh = promisify(execFile);
@@ -75,14 +75,7 @@ beforeAll(async () => {
   const biz = await businessWithAdmin(admin, `dk${run}`, 'Passw0rdD');
   owner = biz.owner;
   ns = `ns${biz.id}`;
-  agent = group.spawn(`agent ${NODE}`, 'agent/src/main.js', {
-    AGENT_RUNTIME: 'docker',
-    AGENT_HUB_URL: hub.url,
-    AGENT_TOKEN: await admin.joinToken(CLUSTER),
-    AGENT_NODE_NAME: NODE,
-    AGENT_DATA_DIR: mount,
-    AGENT_RECONCILE_MS: '600000',
-  });
+  agent = startAgent(group, { hubUrl: hub.url, token: await admin.joinToken(CLUSTER), nodeName: NODE, dataDir: mount, env: { AGENT_RUNTIME: 'docker', AGENT_RECONCILE_MS: '600000' } });
   await agent.waitForLine(connectedLine(NODE, CLUSTER), 20_000);
   await pollUntil(() => saved().catch(() => ''), (t) => t.includes(ns), 15_000, 100);
 }, 90_000);
@@ -131,13 +124,7 @@ describe("an agent that cannot save its desired state", { timeout: 90_000 }, () 
     const dir = join(root, 'torn');
     await mkdir(dir, { mode: 0o700 });
     await writeFile(join(dir, 'desired.json'), '{"generation": 7, "namespaces": ["ns1"', { mode: 0o600 });
-    torn = group.spawn('agent torn', 'agent/src/main.js', {
-      AGENT_RUNTIME: 'none',
-      AGENT_HUB_URL: hub.url,
-      AGENT_TOKEN: await admin.joinToken(CLUSTER),
-      AGENT_NODE_NAME: `${NODE}-torn`,
-      AGENT_DATA_DIR: dir,
-    });
+    torn = startAgent(group, { hubUrl: hub.url, token: await admin.joinToken(CLUSTER), nodeName: `${NODE}-torn`, dataDir: dir });
     await torn.waitForLine(connectedLine(`${NODE}-torn`, CLUSTER), 20_000);
     expect(torn.logs(/saved desired state unreadable/)).toHaveLength(1);
     expect(await readFile(join(dir, 'desired.rejected.json'), 'utf8')).toContain('"generation": 7');
@@ -152,13 +139,7 @@ describe("an agent that cannot save its desired state", { timeout: 90_000 }, () 
     const { nodeId } = JSON.parse(await readFile(join(dir, 'identity.json'), 'utf8')) as { nodeId: string };
     expect(await torn!.stop('SIGTERM')).toMatchObject({ code: 0 });
     await writeFile(join(dir, 'identity.json'), '{"nodeId": "', { mode: 0o600 });
-    const again = group.spawn('agent torn again', 'agent/src/main.js', {
-      AGENT_RUNTIME: 'none',
-      AGENT_HUB_URL: hub.url,
-      AGENT_TOKEN: await admin.joinToken(CLUSTER),
-      AGENT_NODE_NAME: node,
-      AGENT_DATA_DIR: dir,
-    });
+    const again = startAgent(group, { hubUrl: hub.url, token: await admin.joinToken(CLUSTER), nodeName: node, dataDir: dir });
     await again.waitForLine(connectedLine(node, CLUSTER), 20_000);
     expect(again.logs(/node identity unreadable/)).toHaveLength(1);
     expect((await admin.nodes(CLUSTER, node)).map((n) => n.isReady)).toEqual([true]);

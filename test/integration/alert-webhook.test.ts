@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectedLine, HubClient, LIVE_ADMIN_PASSWORD, startAgent } from '../helpers/live-hub.js';
+import { connectedLine, HubClient, liveHubEnv, startAgent, startHub } from '../helpers/live-hub.js';
 import { assertBuilt, pollUntil, ProcessGroup, type Child } from '../helpers/processes.js';
 
 const CLUSTER = 'hooked';
@@ -19,17 +19,7 @@ let hookUrl: string;
 const received: { alertId: string | undefined; body: any }[] = [];
 const answers = [500, 503];
 
-function hubEnv(extra: Record<string, string>): Record<string, string> {
-  return {
-    HUB_HOST: '127.0.0.1',
-    HUB_PORT: '0',
-    HUB_DATA_DIR: join(root, 'hub'),
-    HUB_ADMIN_PASSWORD: LIVE_ADMIN_PASSWORD,
-    HUB_HEARTBEAT_MS: '300',
-    HUB_NODE_GRACE_MS: '1500',
-    ...extra,
-  };
-}
+const hubOptions = (env: Record<string, string>) => ({ dataDir: join(root, 'hub'), heartbeatMs: 300, graceMs: 1500, startTimeoutMs: WAIT_MS, env });
 
 beforeAll(async () => {
   assertBuilt();
@@ -54,15 +44,14 @@ afterAll(async () => {
 
 describe('HUB_ALERT_WEBHOOK on a real hub', () => {
   it('stops the hub at start with one line naming the variable when it is not an http(s) URL', async () => {
-    const hub = group.spawn('hub', 'hub/src/main.js', hubEnv({ HUB_ALERT_WEBHOOK: 'ftp://example.invalid/x' }));
+    const hub = group.spawn('hub', 'hub/src/main.js', liveHubEnv(hubOptions({ HUB_ALERT_WEBHOOK: 'ftp://example.invalid/x' })));
     const exit = await hub.exited;
     expect(exit.code).toBe(1);
     expect(hub.lines.join('\n')).toMatch(/invalid HUB_ALERT_WEBHOOK=.*must be an http\(s\) URL/);
   });
 
   it('POSTs the not-ready alert of a killed agent, retrying a failing receiver, and lists it', async () => {
-    const hub = group.spawn('hub', 'hub/src/main.js', hubEnv({ HUB_ALERT_WEBHOOK: hookUrl }));
-    const url = (await hub.waitForLine(/^hub listening on (http:\/\/\S+)$/, WAIT_MS))[1]!;
+    const { child: hub, url } = await startHub(group, hubOptions({ HUB_ALERT_WEBHOOK: hookUrl }));
     const api = await HubClient.login(url);
     const token = await api.joinToken(CLUSTER);
     const agent: Child = startAgent(group, { hubUrl: url, token, nodeName: NODE, dataDir: join(root, 'agent') });

@@ -1,25 +1,17 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/hub-process.js';
+import { newestMtime, ROOT } from '../helpers/processes.js';
 
 const BENCH = join(ROOT, 'dist/scripts/bench.js');
-
-const newest = (dir: string, pick: (name: string) => boolean): number =>
-  readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) return Math.max(m, newest(p, pick));
-    return pick(e.name) ? Math.max(m, statSync(p).mtimeMs) : m;
-  }, 0);
 
 /** Builds dist/ when the bench (or the hub it runs) is older than its sources, so this file can run alone. */
 function ensureBenchBuilt(): void {
   const built = statSync(BENCH, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-  const ts = (n: string) => n.endsWith('.ts');
-  const sources = Math.max(newest(join(ROOT, 'scripts'), ts), newest(join(ROOT, 'hub/src'), ts), newest(join(ROOT, 'shared/src'), ts));
+  const sources = Math.max(...['scripts', 'hub/src', 'shared/src'].map((d) => newestMtime(join(ROOT, d), '.ts')));
   if (built >= sources) return;
   spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', ROOT], { cwd: ROOT, encoding: 'utf8' });
   if (!statSync(BENCH, { throwIfNoEntry: false })) throw new Error(`tsc did not produce ${BENCH}`);

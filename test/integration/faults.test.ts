@@ -189,7 +189,7 @@ describe('faults survived', { timeout: 180_000 }, () => {
     } finally {
       agent.proc.kill('SIGCONT');
     }
-    await agent.waitForLine(new RegExp(`^agent connected node=${N1} cluster=${CLUSTER}$`), 30_000, from);
+    await agent.waitForLine(connectedLine(N1, CLUSTER), 30_000, from);
     await pollUntil(() => admin.isReady(CLUSTER, N1), (r) => r === true, 30_000, 100);
     await sleep(3000); // several reconcile rounds after the reconnect
     const after = await starts();

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HubClient, LIVE_ADMIN_PASSWORD, startHub } from '../helpers/live-hub.js';
+import { connectedLine, HubClient, LIVE_ADMIN_PASSWORD, startHub } from '../helpers/live-hub.js';
 import { dockerOut, filesUnder, imageMb, median, mustRun, runTool, snapshotTree } from '../helpers/packaging.js';
 import { assertBuilt, Child, freePort, pollUntil, ProcessGroup, ROOT } from '../helpers/processes.js';
 
@@ -203,7 +203,7 @@ describe('scripts/install-agent.sh', () => {
         env: { PATH: process.env.PATH, ...settings, AGENT_DATA_DIR: join(root, 'var/lib/vsm-agent') },
         stdio: ['ignore', 'pipe', 'pipe'],
       }));
-      await agent.waitForLine(new RegExp(`^agent connected node=edge-1 cluster=${CLUSTER}-sd$`), 30_000);
+      await agent.waitForLine(connectedLine('edge-1', `${CLUSTER}-sd`), 30_000);
       await agent.stop();
 
       // Idempotent: the same options, or none (an upgrade keeps agent.env), touch nothing.

@@ -7,20 +7,22 @@
  * node that runs the workload receives it.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertDockerReady, containers, docker, removeNodeObjects, TEST_IMAGE } from '../helpers/docker.js';
+import { http } from '../helpers/hub-process.js';
+import { connectedLine, DOCKER_AGENT, LIVE_ADMIN_PASSWORD, startAgent, startHub } from '../helpers/live-hub.js';
 import { assertBuilt, freePort, pollUntil, ProcessGroup, type Child } from '../helpers/processes.js';
 import { assertDockerAndRegistry, run, startRegistry } from '../helpers/registry-process.js';
+import { filesUnder } from '../helpers/security-fixtures.js';
 
 const id = Math.random().toString(36).slice(2, 7);
 const CLUSTER = `pp${id}`;
 const N1 = `pp${id}-n1`;
 const N2 = `pp${id}-n2`;
 const PROJECT = `pp${id}`;
-const ADMIN_PASSWORD = 'Admin12345';
 const OWNER = { user: `ppown${id}`, password: 'Passw0rdP' };
 // Random per run, so that a match in a log or file can only come from this run's credentials.
 const ACCOUNT = { user: `puller${id}`, password: `Pq7${randomBytes(6).toString('hex')}` };
@@ -46,12 +48,9 @@ let goodNode: string;
 const bodies: unknown[] = [];
 
 async function api(method: string, path: string, token?: string, body?: unknown) {
-  const headers: Record<string, string> = token ? { authorization: token } : {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const r = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const json = (await r.json()) as { code: number; message: string; token?: string; data?: any; total?: number };
-  bodies.push(json);
-  return { status: r.status, body: json };
+  const r = await http(base, method, path, { token, body });
+  bodies.push(r.body);
+  return r;
 }
 
 async function ok(method: string, path: string, token?: string, body?: unknown) {
@@ -65,18 +64,10 @@ const login = async (user: string, password: string) => (await ok('POST', '/v1/a
 /** The docker CLI with a configuration directory of this run (its login never reaches the engine). */
 const cli = (...args: string[]) => run('docker', ['--config', join(dir, 'docker-cli'), ...args], { timeoutMs: 30_000 });
 
-function startAgent(node: string, token: string): Promise<Child> {
-  const child = group.spawn(`agent ${node}`, 'agent/src/main.js', {
-    AGENT_RUNTIME: 'docker',
-    AGENT_HUB_URL: base,
-    AGENT_TOKEN: token,
-    AGENT_NODE_NAME: node,
-    AGENT_DATA_DIR: join(dir, node),
-    AGENT_RECONCILE_MS: '500',
-    AGENT_LOG_LEVEL: 'debug',
-  });
+function joinAgent(node: string, token: string): Promise<Child> {
+  const child = startAgent(group, { hubUrl: base, token, nodeName: node, dataDir: join(dir, node), env: { ...DOCKER_AGENT, AGENT_LOG_LEVEL: 'debug' } });
   agents.set(node, child);
-  return child.waitForLine(new RegExp(`^agent connected node=${node} cluster=${CLUSTER}$`), 15_000).then(() => child);
+  return child.waitForLine(connectedLine(node, CLUSTER), 15_000).then(() => child);
 }
 
 const appBody = (appName: string, image: string, repositoryId: string) => ({
@@ -103,16 +94,6 @@ function hubLogs(msg: string, from = 0): Record<string, any>[] {
     .filter((r) => r.msg === msg);
 }
 
-async function filesUnder(root: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(root, { withFileTypes: true })) {
-    const p = join(root, e.name);
-    if (e.isDirectory()) out.push(...(await filesUnder(p)));
-    else if (e.isFile()) out.push(p);
-  }
-  return out;
-}
-
 beforeAll(async () => {
   assertBuilt();
   await assertDockerAndRegistry();
@@ -122,21 +103,17 @@ beforeAll(async () => {
   reg = `127.0.0.1:${regPort}`;
   good = `${reg}/${PROJECT}/cam:1`;
   bad = `${reg}/${PROJECT}/cam:2`;
-  hub = group.spawn('hub', 'hub/src/main.js', {
-    HUB_HOST: '127.0.0.1',
-    HUB_PORT: String(hubPort),
-    HUB_DATA_DIR: join(dir, 'hub'),
-    HUB_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    HUB_REGISTRY_URL: `http://${reg}`,
-    HUB_HEARTBEAT_MS: '500',
-    HUB_NODE_GRACE_MS: '2000',
-    HUB_LOG_LEVEL: 'debug',
+  const live = await startHub(group, {
+    dataDir: join(dir, 'hub'),
+    port: hubPort,
+    startTimeoutMs: 20_000,
+    env: { HUB_REGISTRY_URL: `http://${reg}`, HUB_LOG_LEVEL: 'debug' },
   });
-  base = (await hub.waitForLine(/^hub listening on (http:\/\/\S+)$/, 20_000))[1]!;
+  ({ child: hub, url: base } = live);
   registry = await startRegistry({ hubData: join(dir, 'hub'), root: join(dir, 'registry'), port: regPort, realm: `${base}/v1/registry/token` });
-  adminToken = await login('admin', ADMIN_PASSWORD);
+  adminToken = await login('admin', LIVE_ADMIN_PASSWORD);
   const joinToken = (await ok('POST', '/v1/cluster/token', adminToken, { clusterName: CLUSTER })).data.token as string;
-  await Promise.all([startAgent(N1, joinToken), startAgent(N2, joinToken)]);
+  await Promise.all([joinAgent(N1, joinToken), joinAgent(N2, joinToken)]);
   // A business with its administrator, approved.
   const u = await ok('POST', '/v1/user', undefined, { ...OWNER, phone: '12345678', realName: 'Owner', isAdmin: true });
   await ok('PUT', `/v1/admin/user/${u.data.id}`, adminToken, { status: 1 });

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, http } from '../helpers/hub-process.js';
-import { Child, freePort, ProcessGroup } from '../helpers/processes.js';
+import { LIVE_ADMIN_PASSWORD, startHub } from '../helpers/live-hub.js';
+import { freePort, ProcessGroup, type Child } from '../helpers/processes.js';
 import { assertDockerAndRegistry, importImage, run, startRegistry, type Run } from '../helpers/registry-process.js';
 
-const ADMIN_PASSWORD = 'Admin12345';
 const PASSWORD = 'Passw0rdX';
 const ALICE = { user: 'alice', password: 'AlicePass1' };
 const BOB = { user: 'bob', password: 'BobPass123' };
@@ -59,17 +59,14 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'repo-int-'));
   const [hubPort, regPort] = [await freePort(), await freePort()];
   reg = `127.0.0.1:${regPort}`;
-  hub = group.spawn('hub', 'hub/src/main.js', {
-    HUB_HOST: '127.0.0.1',
-    HUB_PORT: String(hubPort),
-    HUB_DATA_DIR: join(dir, 'hub'),
-    HUB_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    HUB_REGISTRY_URL: `http://${reg}`,
-    HUB_LOG_LEVEL: 'debug',
-  });
-  base = (await hub.waitForLine(/^hub listening on (http:\/\/\S+)$/, 20_000))[1]!;
+  ({ child: hub, url: base } = await startHub(group, {
+    dataDir: join(dir, 'hub'),
+    port: hubPort,
+    startTimeoutMs: 20_000,
+    env: { HUB_REGISTRY_URL: `http://${reg}`, HUB_LOG_LEVEL: 'debug' },
+  }));
   registry = await startRegistry({ hubData: join(dir, 'hub'), root: join(dir, 'registry'), port: regPort, realm: `${base}/v1/registry/token` });
-  tokens.admin = (await ok('POST', '/v1/authorization', undefined, { user: 'admin', password: ADMIN_PASSWORD })).token!;
+  tokens.admin = (await ok('POST', '/v1/authorization', undefined, { user: 'admin', password: LIVE_ADMIN_PASSWORD })).token!;
   await business('Alpha', 'a');
   await business('Beta', 'b');
   await importImage(`${reg}/alpha/cam:v1`, 'cam one');

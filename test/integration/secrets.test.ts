@@ -8,12 +8,13 @@
  * dashboard and the API, and no CORS (the hub has no CORS setting, so no origin is ever allowed).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectedLine } from '../helpers/live-hub.js';
+import { connectedLine, startAgent, startHub } from '../helpers/live-hub.js';
 import { assertBuilt, pollUntil, ProcessGroup, type Child } from '../helpers/processes.js';
+import { filesUnder } from '../helpers/security-fixtures.js';
 
 const CLUSTER = 'secrets';
 const NODE = 'secrets-node';
@@ -56,31 +57,12 @@ async function login(user: string, password: string): Promise<string> {
   return r.body.token as string;
 }
 
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await filesUnder(p)));
-    else if (e.isFile()) out.push(p);
-  }
-  return out;
-}
-
 beforeAll(async () => {
   assertBuilt();
   root = await mkdtemp(join(tmpdir(), 'vsm-secrets-'));
   hubDir = join(root, 'hub');
   agentDir = join(root, 'agent');
-  hub = group.spawn('hub', 'hub/src/main.js', {
-    HUB_HOST: '127.0.0.1',
-    HUB_PORT: '0',
-    HUB_DATA_DIR: hubDir,
-    HUB_ADMIN_PASSWORD: P.admin,
-    HUB_HEARTBEAT_MS: '500',
-    HUB_NODE_GRACE_MS: '2000',
-    HUB_LOG_LEVEL: 'debug',
-  });
-  base = (await hub.waitForLine(/^hub listening on (http:\/\/\S+)$/, 20_000))[1]!;
+  ({ child: hub, url: base } = await startHub(group, { dataDir: hubDir, startTimeoutMs: 20_000, env: { HUB_ADMIN_PASSWORD: P.admin, HUB_LOG_LEVEL: 'debug' } }));
 
   const admin = await login('admin', P.admin);
   // A refreshed token replaces the first one; both are secrets.
@@ -118,14 +100,7 @@ beforeAll(async () => {
   const joined = await call('POST', '/v1/cluster/token', adminToken, { clusterName: CLUSTER });
   expect(joined.status).toBe(200);
   tokens.push(joined.body.data.token);
-  agent = group.spawn(`agent ${NODE}`, 'agent/src/main.js', {
-    AGENT_RUNTIME: 'none',
-    AGENT_HUB_URL: base,
-    AGENT_TOKEN: joined.body.data.token,
-    AGENT_NODE_NAME: NODE,
-    AGENT_DATA_DIR: agentDir,
-    AGENT_LOG_LEVEL: 'debug',
-  });
+  agent = startAgent(group, { hubUrl: base, token: joined.body.data.token, nodeName: NODE, dataDir: agentDir, env: { AGENT_LOG_LEVEL: 'debug' } });
   await agent.waitForLine(connectedLine(NODE, CLUSTER), 20_000);
 
   const app = { appName: 'cam', deployType: 'deployment', image: 'registry.example.com:5000/cams/cam:1', version: '1.0', repositoryId: 'private', port: [], replicas: 1 };
