@@ -3,7 +3,7 @@ import { verifyJoinToken } from '../../hub/src/agents/credentials.js';
 import type { Session } from '../../hub/src/agents/registry.js';
 import { connectNode, enrollNode } from '../helpers/fleet.js';
 import { ADMIN_PASSWORD, ADMIN_USER, makeTestHub, type TestHub } from '../helpers/hub.js';
-import { seedRoles, type RoleFixture } from '../helpers/roles.js';
+import { personOf, seedRoles, type RoleFixture } from '../helpers/roles.js';
 
 let hub: TestHub;
 let roles: RoleFixture;
@@ -11,7 +11,7 @@ let admin: string;
 let bj1: Session;
 
 /** Tokens of roles 0-4 (API-NOTES: clusters are read by roles 2-4 and changed by 4 only). */
-const tokenOf = (role: number) => [roles.pending, roles.free, roles.a.member, roles.a.admin, roles.sysAdmin][role]!.token;
+const tokenOf = (role: number) => personOf(roles, role).token;
 const GRACE = 15_000;
 
 beforeAll(async () => {

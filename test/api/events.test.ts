@@ -1,21 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Hono } from 'hono';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../hub/src/app.js';
-import { loadConfig } from '../../hub/src/config.js';
-import { createContext } from '../../hub/src/context.js';
 import type { HubEnv } from '../../hub/src/http/env.js';
-import { openLowdbStore } from '../../hub/src/store/lowdb-store.js';
-import { createLogger, silentLogger } from '../../shared/src/log.js';
+import { createLogger } from '../../shared/src/log.js';
 import { eventRoutes } from '../../hub/src/routes/events.js';
 import type { InstanceStateEvent } from '../../hub/src/services/events.js';
 import { publishInstanceChanges } from '../../hub/src/services/sse-instances.js';
 import { connectNode, enrollNode } from '../helpers/fleet.js';
 import { SseReader } from '../helpers/events-stream.js';
-import { makeTestHub, type TestHub } from '../helpers/hub.js';
+import { ADMIN_PASSWORD, ADMIN_USER, makeTestHub, type TestHub } from '../helpers/hub.js';
 import { seedRoles, type RoleFixture } from '../helpers/roles.js';
 
 let hub: TestHub;
@@ -87,26 +79,20 @@ describe('GET /v1/events: who may subscribe', () => {
   });
 
   it('never writes a ?token= to the log, even at debug level', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'hub-events-log-'));
     const lines: string[] = [];
-    const log = createLogger({ level: 'debug', name: 'hub', write: (l) => lines.push(l) });
-    const store = await openLowdbStore(dir, silentLogger);
+    const logged = await makeTestHub({ log: createLogger({ level: 'debug', name: 'hub', write: (l) => lines.push(l) }) });
     try {
-      const ctx = createContext({ config: loadConfig({ HUB_DATA_DIR: dir }), store, log, jwtKey: randomBytes(32) });
-      await ctx.users.ensureSystemAdmin('admin', 'Admin12345');
-      const app = createApp(ctx);
-      const login = (await (await app.request('/v1/authorization', { method: 'POST', body: JSON.stringify({ user: 'admin', password: 'Admin12345' }) })).json()) as { token: string };
-      const res = await app.request(`/v1/events?token=${encodeURIComponent(login.token)}`);
+      const token = await logged.login(ADMIN_USER, ADMIN_PASSWORD);
+      const res = await logged.app.request(`/v1/events?token=${encodeURIComponent(token)}`);
       expect(res.status).toBe(200);
       await res.body!.cancel();
-      const bad = await app.request('/v1/events?token=secret-looking-garbage');
+      const bad = await logged.app.request('/v1/events?token=secret-looking-garbage');
       expect(bad.status).toBe(401);
       expect(lines.some((l) => l.includes('/v1/events'))).toBe(true);
-      expect(lines.join('\n')).not.toContain(login.token);
+      expect(lines.join('\n')).not.toContain(token);
       expect(lines.join('\n')).not.toContain('secret-looking-garbage');
     } finally {
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
+      await logged.cleanup();
     }
   });
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Session } from '../../hub/src/agents/registry.js';
 import { connectNode, enrollNode, sampleFacts } from '../helpers/fleet.js';
 import { ADMIN_PASSWORD, ADMIN_USER, makeTestHub, type TestHub } from '../helpers/hub.js';
-import { seedRoles, type RoleFixture } from '../helpers/roles.js';
+import { personOf, seedRoles, type RoleFixture } from '../helpers/roles.js';
 
 let hub: TestHub;
 let roles: RoleFixture;
@@ -11,7 +11,7 @@ const sessions = new Map<string, Session>();
 
 const GiB = 1024 ** 3;
 const GRACE = 15_000;
-const tokenOf = (role: number) => [roles.pending, roles.free, roles.a.member, roles.a.admin, roles.sysAdmin][role]!.token;
+const tokenOf = (role: number) => personOf(roles, role).token;
 const names = (data: { nodeName: string }[]) => data.map((n) => n.nodeName);
 const label = (body: unknown) => hub.call('POST', '/v1/node/label', { token: admin, body });
 const unlabel = (body: unknown) => hub.call('DELETE', '/v1/node/label', { token: admin, body });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { can, type Action, type Role } from '../../hub/src/services/permissions.js';
 import { makeTestHub, type TestHub } from '../helpers/hub.js';
-import { businessInput, mintToken, PASSWORD, registration, seedRoles, type RoleFixture } from '../helpers/roles.js';
+import { businessInput, mintToken, PASSWORD, personOf, registration, seedRoles, type RoleFixture } from '../helpers/roles.js';
 
 /**
  * Every endpoint that takes a token, called by every role. Bodies are valid and ids unknown or
@@ -37,19 +37,18 @@ beforeAll(async () => {
 });
 afterAll(() => hub.cleanup());
 
-const personOf = (role: Role) => [roles.pending, roles.free, roles.a.member, roles.a.admin, roles.sysAdmin][role]!;
 
 describe('who may call what', () => {
   it('the fixture users have the roles the table assumes', async () => {
     for (const role of ROLES) {
-      const r = await hub.call('GET', '/v1/authorization', { token: personOf(role).token });
+      const r = await hub.call('GET', '/v1/authorization', { token: personOf(roles, role).token });
       expect(r.body.data.role).toBe(role);
     }
   });
 
   const cases = ENDPOINTS.flatMap((e) => ROLES.map((role) => ({ ...e, role, allowed: can(role, e.action) })));
   it.each(cases)('$method $path by role $role: allowed=$allowed', async ({ method, path, body, role, allowed }) => {
-    const token = await mintToken(hub, personOf(role).id);
+    const token = await mintToken(hub, personOf(roles, role).id);
     const r = await hub.call(method, path, { token, body });
     if (allowed) {
       expect(r.status, r.body.message).not.toBe(403);

@@ -100,6 +100,13 @@ export async function seedRoles(hub: TestHub): Promise<RoleFixture> {
   return { sysAdmin, pending, free, a, b };
 }
 
+/** The fixture person who has `role` (0 pending .. 4 system admin); business A for roles 2 and 3. */
+export function personOf(roles: RoleFixture, role: number): Person {
+  const p = [roles.pending, roles.free, roles.a.member, roles.a.admin, roles.sysAdmin][role];
+  if (!p) throw new Error(`no fixture person has role ${role}`);
+  return p;
+}
+
 /** A token for a user without the cost of a login (for tables of many calls). */
 export function mintToken(hub: TestHub, userId: number): Promise<string> {
   const u = hub.ctx.store.users.get(userId);
