@@ -3,26 +3,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { Victim } from './simulator-fleet.js';
+import type { Fleet, Victim } from './simulator-fleet.js';
 import { withFileLimit } from './bench-util.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
-export interface SimStats {
-  agents: number;
-  up: number;
-  dead: number;
-  heartbeats: number;
-  pings: number;
-  statuses: number;
-  facts: number;
-  connects: number;
-  welcomes: number;
-  enrolled: number;
-  refused: number;
-  closed: number;
-  pingTimeouts: number;
-}
+/** What the simulator's `stats` command answers: Fleet.stats() (the hand copy of it had drifted). */
+export type SimStats = ReturnType<Fleet['stats']>;
 
 /** The simulator process in --control mode. */
 export class SimulatorProcess {

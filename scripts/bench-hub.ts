@@ -24,8 +24,6 @@ export interface Hub {
   pid: number;
   url: string;
   inspectorUrl?: string;
-  /** The last lines the hub wrote (for error messages). */
-  tail(): string;
   /** SIGTERM; resolves with the exit code. */
   stop(): Promise<number | null>;
 }
@@ -72,7 +70,6 @@ export function startHub(o: HubOptions, timeoutMs = 60_000): Promise<Hub> {
         pid: proc.pid!,
         url: m[1]!,
         inspectorUrl,
-        tail: () => lines.slice(-30).join('\n'),
         stop: () => {
           if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
           return exited;
@@ -87,14 +84,14 @@ export function startHub(o: HubOptions, timeoutMs = 60_000): Promise<Hub> {
 }
 
 /** CPU time (ms) and memory of a process, from /proc. */
-export function procSample(pid: number): { cpuMs: number; rssMb: number; hwmMb: number; at: number } {
+export function procSample(pid: number): { cpuMs: number; rssMb: number; at: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // After the name: state is field 3, utime 14 and stime 15 (1-based over the whole line).
   const ticks = Number(f[11]) + Number(f[12]);
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
-  return { cpuMs: (ticks * 1000) / CLK_TCK, rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024, at: performance.now() };
+  return { cpuMs: (ticks * 1000) / CLK_TCK, rssMb: kb('VmRSS') / 1024, at: performance.now() };
 }
 
 /** Percent of one core used between two samples. */

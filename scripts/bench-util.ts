@@ -58,4 +58,3 @@ export const round = (n: number, digits = 1) => (Number.isFinite(n) ? Math.round
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export const median = (xs: readonly number[]) => percentile(xs, 50);

@@ -94,7 +94,12 @@ async function main(): Promise<void> {
     await api.waitReady(agents, 60_000);
     log(`ramp: ${agents} agents enrolled and ready in ${Math.round(ramp.ms)} ms`);
     const byCluster = new Map<string, string[]>();
-    for (let i = 0; i < agents; i += 10) byCluster.set(clusterName(i % clusters), [...(byCluster.get(clusterName(i % clusters)) ?? []), nodeName(i)]);
+    for (let i = 0; i < agents; i += 10) {
+      const cluster = clusterName(i % clusters);
+      const list = byCluster.get(cluster) ?? [];
+      list.push(nodeName(i));
+      byCluster.set(cluster, list);
+    }
     const labelled = await api.labelNodes(byCluster, LABEL);
     await sleep(Math.max(2000, heartbeatMs));
 

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchChromium } from '../test/helpers/browser.js';
 import { connectedLine, HubClient, LIVE_ADMIN_PASSWORD, startAgent, startHub } from '../test/helpers/live-hub.js';
+import { median } from '../test/helpers/packaging.js';
 import { assertBuilt, pollUntil, ProcessGroup, type Child } from '../test/helpers/processes.js';
 
 // page.evaluate callbacks run in the browser; tsconfig has no DOM library.
@@ -35,12 +36,6 @@ interface Flip {
   /** Hub clock when it published the change (the event's `at`). */
   at: number;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 async function main(): Promise<void> {
   assertBuilt();

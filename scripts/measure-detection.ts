@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectedLine, HubClient, startAgent, startHub, type LiveHub } from '../test/helpers/live-hub.js';
+import { median } from '../test/helpers/packaging.js';
 import { assertBuilt, freePort, pollUntil, ProcessGroup, type Child } from '../test/helpers/processes.js';
 
 const CLUSTER = 'measure';
@@ -28,12 +29,6 @@ const CONFIGS: Config[] = [
   { name: 'short', heartbeatMs: 500, graceMs: 2000 },
   { name: 'defaults', heartbeatMs: 5000, graceMs: 15_000 },
 ].filter((c) => !arg('only') || c.name === arg('only'));
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 async function measureConfig(c: Config): Promise<Record<string, number[]>> {
   const group = new ProcessGroup();

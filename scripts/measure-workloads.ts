@@ -86,7 +86,10 @@ async function main(): Promise<void> {
     const [id] = running();
     const t0 = performance.now();
     execFileSync('docker', ['rm', '-f', id!]);
-    await until(() => running().length === 1 && running()[0] !== id);
+    await until(() => {
+      const now = running(); // one docker ps per check
+      return now.length === 1 && now[0] !== id;
+    });
     replaceTimes.push(performance.now() - t0);
   }
   await call(owner, 'DELETE', `/v1/deploy/${d.data.id}`);
