@@ -145,6 +145,12 @@ describe('node labels', () => {
     expect(view.body.data).toEqual([{ labels: ['gpu', 'label1'] }]);
   });
 
+  it('GET /v1/node/label answers 422 for a clusterName longer than a cluster name can be', async () => {
+    const r = await hub.call('GET', `/v1/node/label?clusterName=${'c'.repeat(64)}`, { token: admin });
+    expect(r.status).toBe(422);
+    expect(r.body).toEqual({ code: 422, message: expect.stringMatching(/clusterName/) });
+  });
+
   it('DELETE removes a label from the named nodes only, with or without deleteDeploy', async () => {
     await label({ nodeLabel: 'temp', clusterName: 'GuangZhou', nodeName: ['GZ1', 'GZ2'] });
     const r = await unlabel({ nodeLabel: 'temp', clusterName: 'GuangZhou', nodeName: ['GZ1'], deleteDeploy: true });

@@ -59,10 +59,12 @@ describe('POST /v1/repository/third', () => {
     [{ ...repo1, password: '' }, /password must not be empty/],
     [{ ...repo1, password: 5 }, /password must be a string/],
     [{ repositoryId: 'r', address: 'h', user: 'u' }, /password is required/],
-  ])('answers 422 for %j', async (body, message) => {
-    const r = await call('POST', '/v1/repository/third', roles.a.admin.token, body);
-    expect(r.status).toBe(422);
-    expect(r.body.message).toMatch(message);
+  ])('answers 422 for %j, also on the alias POST /v1/repository', async (body, message) => {
+    for (const path of ['/v1/repository/third', '/v1/repository']) {
+      const r = await call('POST', path, roles.a.admin.token, body);
+      expect(r.status, path).toBe(422);
+      expect(r.body.message).toMatch(message);
+    }
   });
 
   it('is for business administrators: members, roles 0, 1 and the system admin get 403; no token 401', async () => {
@@ -136,8 +138,9 @@ describe('DELETE /v1/repository/third', () => {
     expect((await call('DELETE', '/v1/repository/third', roles.b.admin.token, { repositoryId: ['repo2'] })).status).toBe(404);
   });
 
-  it.each([{ repositoryId: [] }, { repositoryId: 'repo1' }, { repositoryId: ['bad id'] }, {}])('answers 422 for %j', async (body) => {
+  it.each([{ repositoryId: [] }, { repositoryId: 'repo1' }, { repositoryId: ['bad id'] }, {}])('answers 422 for %j, also on the alias DELETE /v1/repository', async (body) => {
     expect((await call('DELETE', '/v1/repository/third', roles.a.admin.token, body)).status).toBe(422);
+    expect((await call('DELETE', '/v1/repository', roles.a.admin.token, body)).status).toBe(422);
   });
 
   it('deletes, also through the alias DELETE /v1/repository', async () => {

@@ -40,6 +40,7 @@ describe('who may read and change the hub settings', () => {
   });
 
   it('without a token: 401', async () => {
+    expect((await hub.call('GET', '/v1/admin/settings')).status).toBe(401);
     expect((await hub.call('PUT', '/v1/admin/settings', { body: { enableAlert: false } })).status).toBe(401);
   });
 });
