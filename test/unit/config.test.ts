@@ -13,7 +13,7 @@ function configError(env: NodeJS.ProcessEnv): ConfigError {
 
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
-    expect(loadConfig({})).toMatchObject({
+    expect(loadConfig({})).toEqual({
       host: '0.0.0.0',
       port: 8080,
       dataDir: './data',
@@ -22,7 +22,9 @@ describe('loadConfig', () => {
       tokenTtlS: 3600,
       heartbeatMs: 5000,
       nodeGraceMs: 15000,
+      rescheduleDelayMs: 30_000,
       registryUrl: undefined,
+      alertWebhook: undefined,
       logLevel: 'info',
     });
   });
@@ -43,10 +45,12 @@ describe('loadConfig', () => {
       HUB_TOKEN_TTL_S: '60',
       HUB_HEARTBEAT_MS: '100',
       HUB_NODE_GRACE_MS: '201',
+      HUB_RESCHEDULE_DELAY_MS: '0',
       HUB_REGISTRY_URL: 'https://registry.example:5000',
+      HUB_ALERT_WEBHOOK: 'http://hooks.example:8080/vsm',
       HUB_LOG_LEVEL: 'debug',
     });
-    expect(c).toMatchObject({
+    expect(c).toEqual({
       host: '127.0.0.1',
       port: 0,
       dataDir: '/tmp/x',
@@ -55,7 +59,9 @@ describe('loadConfig', () => {
       tokenTtlS: 60,
       heartbeatMs: 100,
       nodeGraceMs: 201,
+      rescheduleDelayMs: 0,
       registryUrl: 'https://registry.example:5000',
+      alertWebhook: 'http://hooks.example:8080/vsm',
       logLevel: 'debug',
     });
   });
