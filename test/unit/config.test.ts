@@ -80,6 +80,10 @@ describe('loadConfig', () => {
     ['HUB_NODE_GRACE_MS', '3600001'],
     ['HUB_REGISTRY_URL', 'not a url'],
     ['HUB_REGISTRY_URL', 'ftp://registry.example'],
+    ['HUB_RESCHEDULE_DELAY_MS', '-1'],
+    ['HUB_RESCHEDULE_DELAY_MS', '86400001'],
+    ['HUB_ALERT_WEBHOOK', 'not a url'],
+    ['HUB_ALERT_WEBHOOK', 'ftp://hooks.example/x'],
     ['HUB_LOG_LEVEL', 'verbose'],
   ])('%s=%j is a ConfigError naming the variable and the value', (name, value) => {
     const e = configError({ [name]: value });
