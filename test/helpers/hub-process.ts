@@ -118,6 +118,24 @@ export async function http(base: string, method: string, path: string, o: { toke
 }
 
 /**
+ * http() against the hub at `base()` that keeps every answer body in `answers` (to scan for
+ * secrets afterwards); `ok` also throws unless the answer is 200 and returns its body.
+ */
+export function recordingApi(base: () => string, answers: unknown[]) {
+  const api = async (method: string, path: string, token?: string, body?: unknown) => {
+    const r = await http(base(), method, path, { token, body });
+    answers.push(r.body);
+    return r;
+  };
+  const ok = async (method: string, path: string, token?: string, body?: unknown) => {
+    const r = await api(method, path, token, body);
+    if (r.status !== 200) throw new Error(`${method} ${path}: ${r.status} ${r.body.message}`);
+    return r.body;
+  };
+  return { api, ok };
+}
+
+/**
  * POSTs `bytes` bytes over a raw socket and returns what the server answered. A raw socket,
  * because the server may answer and close before the upload ends, which fetch reports as an error.
  */

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertDockerReady, containers, docker, removeNodeObjects, TEST_IMAGE } from '../helpers/docker.js';
-import { http } from '../helpers/hub-process.js';
+import { recordingApi } from '../helpers/hub-process.js';
 import { connectedLine, DOCKER_AGENT, LIVE_ADMIN_PASSWORD, startAgent, startHub } from '../helpers/live-hub.js';
 import { assertBuilt, freePort, pollUntil, ProcessGroup, type Child } from '../helpers/processes.js';
 import { assertDockerAndRegistry, run, startRegistry } from '../helpers/registry-process.js';
@@ -45,19 +45,9 @@ let bad: string; // <reg>/<project>/cam:2, pulled with a wrong password
 let pushedDigest: string;
 let goodDeploy: number;
 let goodNode: string;
+/** Every answer body, scanned for secrets at the end. */
 const bodies: unknown[] = [];
-
-async function api(method: string, path: string, token?: string, body?: unknown) {
-  const r = await http(base, method, path, { token, body });
-  bodies.push(r.body);
-  return r;
-}
-
-async function ok(method: string, path: string, token?: string, body?: unknown) {
-  const r = await api(method, path, token, body);
-  if (r.status !== 200) throw new Error(`${method} ${path}: ${r.status} ${r.body.message}`);
-  return r.body;
-}
+const { api, ok } = recordingApi(() => base, bodies);
 
 const login = async (user: string, password: string) => (await ok('POST', '/v1/authorization', undefined, { user, password })).token!;
 

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, http } from '../helpers/hub-process.js';
+import { ensureBuilt, recordingApi } from '../helpers/hub-process.js';
 import { LIVE_ADMIN_PASSWORD, startHub } from '../helpers/live-hub.js';
 import { freePort, ProcessGroup, type Child } from '../helpers/processes.js';
 import { assertDockerAndRegistry, importImage, run, startRegistry, type Run } from '../helpers/registry-process.js';
@@ -24,19 +24,9 @@ let registry: Child | undefined;
 let base: string;
 let reg: string;
 const tokens: Record<string, string> = {};
+/** Every answer body, scanned for secrets at the end. */
 const bodies: unknown[] = [];
-
-async function api(method: string, path: string, token?: string, body?: unknown) {
-  const r = await http(base, method, path, { token, body });
-  bodies.push(r.body);
-  return r;
-}
-
-async function ok(method: string, path: string, token?: string, body?: unknown) {
-  const r = await api(method, path, token, body);
-  if (r.status !== 200) throw new Error(`${method} ${path}: ${r.status} ${r.body.message}`);
-  return r.body;
-}
+const { api, ok } = recordingApi(() => base, bodies);
 
 /** The docker CLI with its own config directory per person, so logins do not mix. */
 const docker = (who: 'alice' | 'bob', ...args: string[]): Promise<Run> => run('docker', ['--config', join(dir, `docker-${who}`), ...args], { timeoutMs: 60_000 });
